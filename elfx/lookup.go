@@ -1,0 +1,115 @@
+package elfx
+
+import "debug/elf"
+
+// SymbolRef is what a reference asks the loader to find in one object.
+type SymbolRef struct {
+	Name string
+	// Version is the version the reference needs, "" for an unversioned
+	// reference; VersionHash is its SysV hash (vna_hash) and VersionHidden
+	// the hidden bit of the reference's version index.
+	Version       string
+	VersionHash   uint32
+	VersionHidden bool
+	// PLT marks a reference from a PLT relocation, for which an undefined
+	// symbol's value (a canonical PLT address in an executable) is no
+	// definition.
+	PLT bool
+	// Newest gives dlsym's rule for unversioned names: the default version
+	// wins, where references from objects built without versions get the
+	// oldest.
+	Newest bool
+}
+
+// Lookup finds the definition of ref in this object as glibc's do_lookup_x
+// does: through DT_GNU_HASH (bloom filter, bucket, chain) when present, else
+// DT_HASH, with check_match's tests of value, type, name and version, and
+// the fallback to the only non-hidden version of an unversioned name.
+// Local symbols and hidden or internal ones are no definition for another
+// object. It returns the symbol's index, or -1 when this object does not
+// define it.
+func (f *File) Lookup(ref SymbolRef) (int, Symbol, error) {
+	t, err := f.symbols()
+	if err != nil {
+		return -1, Symbol{}, err
+	}
+	found, versioned, numVersions := -1, -1, 0
+	var sym Symbol
+	try := func(i uint32) bool {
+		if f.checkMatch(t, ref, int(i), &sym, &versioned, &numVersions) {
+			found = int(i)
+			return true
+		}
+		return false
+	}
+	switch {
+	case t.gnu != nil:
+		err = t.gnu.candidates(f, GNUHash(ref.Name), try)
+	case t.sysv != nil:
+		err = t.sysv.candidates(f, SysVHash(ref.Name), try)
+	}
+	if err != nil {
+		return -1, Symbol{}, err
+	}
+	if found < 0 && numVersions == 1 {
+		found = versioned
+	}
+	if found < 0 {
+		return -1, Symbol{}, nil
+	}
+	if err := f.decodeSymbol(t, found, &sym); err != nil {
+		return -1, Symbol{}, err
+	}
+	if sym.Bind() == elf.STB_LOCAL || sym.Visibility() == elf.STV_HIDDEN || sym.Visibility() == elf.STV_INTERNAL {
+		return -1, Symbol{}, nil
+	}
+	return found, sym, nil
+}
+
+// allowedTypes are the symbol types that define code or data.
+const allowedTypes = 1<<elf.STT_NOTYPE | 1<<elf.STT_OBJECT | 1<<elf.STT_FUNC |
+	1<<elf.STT_COMMON | 1<<elf.STT_TLS | 1<<elf.STT_GNU_IFUNC
+
+// checkMatch is glibc's check_match for symbol i. It records in versioned
+// and numVersions the non-hidden versioned definitions an unversioned
+// reference passed over.
+func (f *File) checkMatch(t *symbolTable, ref SymbolRef, i int, s *Symbol, versioned, numVersions *int) bool {
+	if i >= t.count {
+		return false
+	}
+	nameOff := f.rawSymbol(t, i, s)
+	if (s.Value == 0 && s.Section != elf.SHN_ABS && s.Type() != elf.STT_TLS) ||
+		(ref.PLT && s.Section == elf.SHN_UNDEF) {
+		return false
+	}
+	if 1<<s.Type()&allowedTypes == 0 {
+		return false
+	}
+	if name, ok := stringAt(t.strtab, uint64(nameOff)); !ok || name != ref.Name {
+		return false
+	}
+	if t.versym == nil {
+		return true // an object without versions satisfies any version
+	}
+	raw := f.ByteOrder.Uint16(t.versym[2*i:])
+	ndx, hidden := raw&0x7fff, raw&0x8000 != 0
+	if ref.Version != "" {
+		def := t.vers.index[ndx]
+		return (def.hash == ref.VersionHash && def.name == ref.Version) ||
+			!(ref.VersionHidden || def.hash != 0 || hidden)
+	}
+	limit := uint16(3)
+	if ref.Newest {
+		limit = 2
+	}
+	if ndx >= limit {
+		if !hidden {
+			if *numVersions == 0 {
+				*versioned = i
+			}
+			*numVersions++
+		}
+		return false
+	}
+	return true
+}

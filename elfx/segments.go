@@ -1,0 +1,56 @@
+package elfx
+
+import "debug/elf"
+
+// offsetOf translates the address range [addr, addr+n) to a file offset
+// through the PT_LOAD segment whose file image holds it, as the loader's
+// mapping would. Bytes past p_filesz are zero-fill, not file data.
+func (f *File) offsetOf(addr, n uint64) (uint64, bool) {
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_LOAD || addr < p.Vaddr {
+			continue
+		}
+		rel := addr - p.Vaddr
+		if rel <= p.Filesz && n <= p.Filesz-rel && f.src.inFile(p.Off+rel, n) {
+			return p.Off + rel, true
+		}
+	}
+	return 0, false
+}
+
+// loadedBytesAt returns how many bytes of file image follow addr in its
+// PT_LOAD segment: the most a table at addr with no recorded size can hold.
+func (f *File) loadedBytesAt(addr uint64) uint64 {
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && addr >= p.Vaddr && addr-p.Vaddr <= p.Filesz {
+			rel := addr - p.Vaddr
+			end := min(p.Filesz-rel, f.src.size-min(p.Off+rel, f.src.size))
+			return end
+		}
+	}
+	return 0
+}
+
+// readAddr returns the n bytes the loader would see at addr. what names the
+// data and ref is the file offset of the record that pointed there, for the
+// error.
+func (f *File) readAddr(addr, n uint64, what string, ref uint64) ([]byte, error) {
+	off, ok := f.offsetOf(addr, n)
+	if !ok {
+		return nil, f.formatErr(ref, "%s at address %#x (%d bytes) is not in the file image of any PT_LOAD segment", what, addr, n)
+	}
+	return f.read(off, n, what)
+}
+
+// stringAt returns the NUL-terminated string at off in tab, copied.
+func stringAt(tab []byte, off uint64) (string, bool) {
+	if off >= uint64(len(tab)) {
+		return "", false
+	}
+	for i, c := range tab[off:] {
+		if c == 0 {
+			return string(tab[off : off+uint64(i)]), true
+		}
+	}
+	return "", false
+}

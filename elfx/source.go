@@ -1,0 +1,122 @@
+package elfx
+
+import (
+	"errors"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// source gives bounds-checked access to the bytes of a file, either straight
+// from a read-only mapping (no copy) or through an io.ReaderAt.
+type source struct {
+	mapped []byte      // the whole file when mapped, else nil
+	r      io.ReaderAt // used when mapped is nil
+	size   uint64
+}
+
+// mapFile maps f read-only. It returns nil data, not an error, when the file
+// cannot be mapped (empty, a pipe, a special file), so that Open can fall back
+// to reading.
+func mapFile(f *os.File, size int64) []byte {
+	if size <= 0 || int64(int(size)) != size {
+		return nil
+	}
+	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return nil
+	}
+	return data
+}
+
+func (s *source) unmap() error {
+	if s.mapped == nil {
+		return nil
+	}
+	err := unix.Munmap(s.mapped)
+	s.mapped = nil
+	return err
+}
+
+// sizeOf finds the size of r: from a Size or Stat method when it has one, or
+// else by probing with one-byte reads.
+func sizeOf(r io.ReaderAt) (uint64, error) {
+	switch r := r.(type) {
+	case interface{ Size() int64 }:
+		return uint64(max(r.Size(), 0)), nil
+	case interface{ Stat() (os.FileInfo, error) }:
+		fi, err := r.Stat()
+		if err != nil {
+			return 0, err
+		}
+		if fi.Mode().IsRegular() {
+			return uint64(fi.Size()), nil
+		}
+	}
+	// Find the first offset that cannot be read: grow, then bisect.
+	var b [1]byte
+	readable := func(off int64) (bool, error) {
+		n, err := r.ReadAt(b[:], off)
+		if n == 1 {
+			return true, nil
+		}
+		if err == nil || errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		return false, err
+	}
+	lo, hi := int64(0), int64(1) // readable(lo-1) holds; find the first unreadable
+	for {
+		ok, err := readable(hi - 1)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			break
+		}
+		lo = hi
+		if hi > 1<<62 {
+			return uint64(hi), nil
+		}
+		hi *= 2
+	}
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		ok, err := readable(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return uint64(lo), nil
+}
+
+// inFile reports whether [off, off+n) lies within the file.
+func (s *source) inFile(off, n uint64) bool {
+	return off <= s.size && n <= s.size-off
+}
+
+// bytes returns the n bytes at off. The result may alias the mapping and must
+// not be modified. The caller has already checked the range with inFile, so n
+// never exceeds the file's size.
+func (s *source) bytes(off, n uint64) ([]byte, error) {
+	if !s.inFile(off, n) {
+		return nil, io.ErrUnexpectedEOF
+	}
+	if s.mapped != nil {
+		return s.mapped[off : off+n : off+n], nil
+	}
+	buf := make([]byte, n)
+	if got, err := s.r.ReadAt(buf, int64(off)); uint64(got) < n {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return buf, nil
+}

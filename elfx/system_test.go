@@ -1,0 +1,117 @@
+package elfx
+
+import (
+	"debug/elf"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// systemDirs are where this machine keeps the ELF files the system tests
+// walk.
+var systemDirs = []string{"/usr/bin", "/usr/sbin", "/usr/lib/x86_64-linux-gnu"}
+
+// systemELFs lists the regular ELF files under dirs, without following
+// symlinks (so each file is read once).
+func systemELFs(tb testing.TB, dirs ...string) []string {
+	tb.Helper()
+	var paths []string
+	for _, dir := range dirs {
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return nil
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				return nil
+			}
+			defer f.Close()
+			var magic [4]byte
+			if n, _ := f.Read(magic[:]); n == 4 && string(magic[:]) == elf.ELFMAG {
+				paths = append(paths, path)
+			}
+			return nil
+		})
+	}
+	if len(paths) == 0 {
+		tb.Skipf("no ELF files under %v", dirs)
+	}
+	return paths
+}
+
+// lookupable reports whether the loader could bind a reference from
+// another object to s, which is what a hash lookup must then find.
+func lookupable(s *Symbol) bool {
+	if !s.Defined() || s.Bind() == elf.STB_LOCAL {
+		return false
+	}
+	if v := s.Visibility(); v == elf.STV_HIDDEN || v == elf.STV_INTERNAL {
+		return false
+	}
+	if s.Value == 0 && s.Section != elf.SHN_ABS && s.Type() != elf.STT_TLS {
+		return false
+	}
+	return 1<<s.Type()&allowedTypes != 0
+}
+
+// refTo is the reference that names exactly s.
+func refTo(s *Symbol) SymbolRef {
+	ref := SymbolRef{Name: s.Name}
+	if s.Version != "" {
+		ref.Version, ref.VersionHash, ref.VersionHidden = s.Version, SysVHash(s.Version), s.VersionIndex.IsHidden()
+	}
+	return ref
+}
+
+// TestLookupMatchesLinearScan looks up every defined dynamic symbol of
+// every system library by name and version through the hash tables (GNU,
+// and SysV too where a file has both) and checks the lookup lands on the
+// symbol a linear scan found.
+func TestLookupMatchesLinearScan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("walks the system's libraries")
+	}
+	var files, lookups int
+	for _, path := range systemELFs(t, "/usr/lib/x86_64-linux-gnu") {
+		f, err := Open(path)
+		if err != nil {
+			t.Errorf("Open: %v", err)
+			continue
+		}
+		syms, err := f.DynamicSymbols()
+		if err != nil {
+			t.Errorf("%s: DynamicSymbols: %v", path, err)
+			f.Close()
+			continue
+		}
+		tab, _ := f.symbols()
+		tables := map[string]*symbolTable{}
+		if tab.gnu != nil {
+			tables["DT_GNU_HASH"] = &symbolTable{raw: tab.raw, count: tab.count, strtab: tab.strtab, versym: tab.versym, vers: tab.vers, gnu: tab.gnu}
+		}
+		if tab.sysv != nil {
+			tables["DT_HASH"] = &symbolTable{raw: tab.raw, count: tab.count, strtab: tab.strtab, versym: tab.versym, vers: tab.vers, sysv: tab.sysv}
+		}
+		for hashName, ht := range tables {
+			f.syms = ht
+			for i := range syms {
+				s := &syms[i]
+				if !lookupable(s) {
+					continue
+				}
+				lookups++
+				got, _, err := f.Lookup(refTo(s))
+				if err != nil {
+					t.Errorf("%s: Lookup(%s@%s) via %s: %v", path, s.Name, s.Version, hashName, err)
+				} else if got != i {
+					t.Errorf("%s: Lookup(%s@%s) via %s = symbol %d, linear scan found %d", path, s.Name, s.Version, hashName, got, i)
+				}
+			}
+		}
+		f.syms = tab
+		files++
+		f.Close()
+	}
+	t.Logf("%d files, %d lookups", files, lookups)
+}
