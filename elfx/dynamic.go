@@ -168,3 +168,17 @@ func (f *File) readStrtab(d *Dynamic) error {
 	d.strtab = tab
 	return nil
 }
+
+// DynTagName names a tag the way debug/elf does (DT_NEEDED), including the
+// DT_RELR tags it lacks.
+func DynTagName(tag elf.DynTag) string {
+	switch tag {
+	case DT_RELRSZ:
+		return "DT_RELRSZ"
+	case DT_RELR:
+		return "DT_RELR"
+	case DT_RELRENT:
+		return "DT_RELRENT"
+	}
+	return tag.String()
+}

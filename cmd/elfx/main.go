@@ -1,0 +1,80 @@
+// Command elfx explains and verifies ELF dynamic linking without running
+// the files it inspects.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Exit codes, shared by every subcommand.
+const (
+	exitOK      = 0 // ok, compatible
+	exitFinding = 1 // a finding: incompatible, would not load, unresolved
+	exitUsage   = 2 // a usage error or an unreadable input
+)
+
+// A command is one subcommand.
+type command struct {
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]command{
+	"info":    {"the dynamic-linking facts of each FILE", runInfo},
+	"dynamic": {"every entry of each FILE's dynamic array, like readelf -d", runDynamic},
+	"symbols": {"the dynamic symbols of each FILE with versions, like readelf --dyn-syms", runSymbols},
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		return exitUsage
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "elfx: unknown command %q\n", args[0])
+		usage(stderr)
+		return exitUsage
+	}
+	return cmd.run(args[1:], stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: elfx COMMAND [flags] FILE...")
+	fmt.Fprintln(w, "\ncommands:")
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].summary)
+	}
+	fmt.Fprintln(w, "\nexit status: 0 ok, 1 a finding, 2 usage error or unreadable input")
+}
+
+// oneOf is a flag.Value that accepts one of a fixed set of words.
+type oneOf struct {
+	value   string
+	allowed []string
+}
+
+func (o *oneOf) String() string { return o.value }
+
+func (o *oneOf) Set(s string) error {
+	for _, a := range o.allowed {
+		if s == a {
+			o.value = s
+			return nil
+		}
+	}
+	return fmt.Errorf("must be one of %s", strings.Join(o.allowed, ", "))
+}
