@@ -1,0 +1,58 @@
+# elfx: build, test, demo, benchmark and fuzz. Every target builds what it
+# needs; `make deps` installs the optional tools the tests compare against.
+
+GO       ?= go
+FUZZTIME ?= 10s
+BIN      := bin/elfx
+DEMO_DIR := build/demo
+
+.PHONY: all build test demo bench fuzz deps vet clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/elfx
+
+# Tests compile their fixtures from fixtures/ with `go env CC` and compare
+# against readelf; tests whose tool is missing skip and say why.
+test: deps
+	$(GO) test ./...
+
+# The demo builds the fixtures into $(DEMO_DIR) and runs elfx over them.
+demo: build
+	rm -rf $(DEMO_DIR)
+	$(GO) run ./fixtures/cmd/buildfixtures $(DEMO_DIR)
+	./$(BIN) info $(DEMO_DIR)/prog-pie $(DEMO_DIR)/libvers.so
+	./$(BIN) dynamic $(DEMO_DIR)/libvers.so
+	./$(BIN) symbols --defined $(DEMO_DIR)/libvers.so
+	./$(BIN) info --format json $(DEMO_DIR)/prog-pie
+
+bench:
+	$(GO) test ./elfx -run '^$$' -bench ReadDynamicInfo -benchtime 1x -benchmem
+
+# Runs every fuzz target of every package for FUZZTIME each.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test $$pkg -list '^Fuzz' | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$target"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) || exit 1; \
+		done; \
+	done
+
+# The C toolchains and binutils the differential tests use. Installs only
+# when run as root on a Debian-like system and something is missing.
+deps:
+	@if ! command -v readelf >/dev/null || ! command -v gcc >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils gcc gcc-aarch64-linux-gnu >/dev/null; \
+		else \
+			echo "deps: binutils, gcc or gcc-aarch64-linux-gnu missing; the tests that need them will skip"; \
+		fi; \
+	fi
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+
+clean:
+	rm -rf bin build

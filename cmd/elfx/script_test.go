@@ -1,0 +1,82 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/elfx/elfx/fixtures"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of the scripts that fail a cmp")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"elfx": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the CLI scripts in testdata/script. Each sees the
+// compiled fixtures as $FX/<fixture name>.
+func TestScripts(t *testing.T) {
+	set := fixtures.Build(t)
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		UpdateScripts: *update,
+		Setup: func(env *testscript.Env) error {
+			fx := filepath.Join(env.WorkDir, "fx")
+			if err := os.Mkdir(fx, 0o755); err != nil {
+				return err
+			}
+			for _, f := range set.Fixtures {
+				if err := os.Symlink(f.Path, filepath.Join(fx, f.Name)); err != nil {
+					return err
+				}
+			}
+			env.Setenv("FX", fx)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":         cmdExits,
+			"stripsections": cmdStripSections,
+		},
+	})
+}
+
+// cmdExits runs a command and checks its exit status:
+//
+//	exits N command [args...]
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits N command [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			ts.Fatalf("%v", err)
+		}
+		got = exit.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+	}
+}
+
+// cmdStripSections writes a copy of a file without section headers, the
+// way the loader sees it:
+//
+//	stripsections SRC DST
+func cmdStripSections(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: stripsections SRC DST")
+	}
+	ts.Check(fixtures.StripSectionHeaders(ts.MkAbs(args[0]), ts.MkAbs(args[1])))
+}
