@@ -22,10 +22,10 @@ test: deps
 demo: build
 	rm -rf $(DEMO_DIR)
 	$(GO) run ./fixtures/cmd/buildfixtures $(DEMO_DIR)
-	./$(BIN) info $(DEMO_DIR)/prog-pie $(DEMO_DIR)/libvers.so
-	./$(BIN) dynamic $(DEMO_DIR)/libvers.so
-	./$(BIN) symbols --defined $(DEMO_DIR)/libvers.so
-	./$(BIN) info --format json $(DEMO_DIR)/prog-pie
+	./$(BIN) info $(DEMO_DIR)/x86_64/prog $(DEMO_DIR)/x86_64/lib/libvers.so
+	./$(BIN) dynamic $(DEMO_DIR)/x86_64/lib/libplugin.so
+	./$(BIN) symbols --defined $(DEMO_DIR)/x86_64/lib/libvers.so
+	./$(BIN) info --format json $(DEMO_DIR)/x86_64/prog-now
 
 bench:
 	$(GO) test ./elfx -run '^$$' -bench ReadDynamicInfo -benchtime 1x -benchmem
@@ -42,11 +42,11 @@ fuzz:
 # The C toolchains and binutils the differential tests use. Installs only
 # when run as root on a Debian-like system and something is missing.
 deps:
-	@if ! command -v readelf >/dev/null || ! command -v gcc >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null; then \
+	@if ! command -v readelf >/dev/null || ! command -v gcc >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v i686-linux-gnu-gcc >/dev/null; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils gcc gcc-aarch64-linux-gnu >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils gcc gcc-aarch64-linux-gnu gcc-i686-linux-gnu >/dev/null; \
 		else \
-			echo "deps: binutils, gcc or gcc-aarch64-linux-gnu missing; the tests that need them will skip"; \
+			echo "deps: binutils, gcc or a cross compiler (gcc-aarch64-linux-gnu, gcc-i686-linux-gnu) missing; the tests that need them will skip"; \
 		fi; \
 	fi
 
