@@ -3,6 +3,7 @@ package elfx
 import (
 	"debug/elf"
 	"fmt"
+	"strings"
 )
 
 // Symbol is one entry of the dynamic symbol table with its version.
@@ -40,7 +41,7 @@ func (s *Symbol) DefaultVersion() bool {
 type symbolTable struct {
 	raw    []byte // count records
 	count  int
-	strtab []byte
+	strtab string
 	versym []byte // 2 bytes a symbol, or nil
 	gnu    *gnuHashTable
 	sysv   *sysvHashTable
@@ -193,4 +194,26 @@ func (f *File) rawSymbol(t *symbolTable, i int, s *Symbol) uint32 {
 		s.Info, s.Other, s.Section = d.b[12], d.b[13], elf.SectionIndex(d.u16(14))
 	}
 	return d.u32(0)
+}
+
+// SymTypeName names a symbol type without its STT_ prefix, as readelf
+// does, with the GNU name for the OS-specific value (IFUNC, not LOOS).
+func SymTypeName(t elf.SymType) string {
+	if t == elf.STT_GNU_IFUNC {
+		return "IFUNC"
+	}
+	return strings.TrimPrefix(t.String(), "STT_")
+}
+
+// STB_GNU_UNIQUE is the binding of a symbol the loader keeps unique across
+// the process; debug/elf knows the value only as STB_LOOS.
+const STB_GNU_UNIQUE elf.SymBind = 10
+
+// SymBindName names a symbol binding without its STB_ prefix, with the GNU
+// name for the OS-specific value (UNIQUE, not LOOS).
+func SymBindName(b elf.SymBind) string {
+	if b == STB_GNU_UNIQUE {
+		return "UNIQUE"
+	}
+	return strings.TrimPrefix(b.String(), "STB_")
 }

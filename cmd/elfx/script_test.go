@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/elfx/elfx/fixtures"
@@ -40,6 +42,16 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("FX", fx)
 			return nil
+		},
+		// [fixture:NAME] holds when NAME was built here (cross compilers
+		// may be missing).
+		Condition: func(cond string) (bool, error) {
+			name, ok := strings.CutPrefix(cond, "fixture:")
+			if !ok {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			_, built := set.Get(name)
+			return built, nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":         cmdExits,
