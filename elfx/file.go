@@ -3,11 +3,17 @@ package elfx
 import (
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 )
+
+// ErrClosed is returned by the methods of a File after Close: the mapping
+// its tables pointed into is gone.
+var ErrClosed = errors.New("elfx: file already closed")
 
 // FileHeader is the decoded ELF header.
 type FileHeader struct {
@@ -26,7 +32,8 @@ type FileHeader struct {
 	ShStrNdx   int    // index of the section-name string table
 }
 
-// A File is an open ELF file. Its methods are safe for concurrent use.
+// A File is an open ELF file. Its methods are safe for concurrent use,
+// except Close, after which every method fails with ErrClosed.
 type File struct {
 	FileHeader
 	Progs []elf.ProgHeader // every program header, in file order
@@ -35,6 +42,7 @@ type File struct {
 	src    source
 	closer io.Closer
 	layout layout // sizes of the class-dependent records
+	closed atomic.Bool
 
 	dynOnce sync.Once
 	dyn     *Dynamic
@@ -111,6 +119,9 @@ func NewFile(r io.ReaderAt) (*File, error) {
 // Close releases the mapping or the file opened by Open. Slices and strings
 // returned earlier stay valid: every string is copied out of the mapping.
 func (f *File) Close() error {
+	if f.closed.Swap(true) {
+		return nil
+	}
 	err := f.src.unmap()
 	if f.closer != nil {
 		if cerr := f.closer.Close(); err == nil {
@@ -130,6 +141,9 @@ func (f *File) Size() uint64 { return f.src.size }
 // read returns n bytes at file offset off, or a *FormatError naming what
 // was being read when the range is outside the file.
 func (f *File) read(off, n uint64, what string) ([]byte, error) {
+	if f.closed.Load() {
+		return nil, ErrClosed
+	}
 	if !f.src.inFile(off, n) {
 		return nil, f.formatErr(off, "%s (%d bytes) extends past the end of the file (%d bytes)", what, n, f.src.size)
 	}

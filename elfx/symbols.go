@@ -50,6 +50,9 @@ type symbolTable struct {
 }
 
 func (f *File) symbols() (*symbolTable, error) {
+	if f.closed.Load() {
+		return nil, ErrClosed
+	}
 	f.symOnce.Do(func() { f.syms, f.symErr = f.readSymbolTable() })
 	return f.syms, f.symErr
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/elfx/elfx/fixtures"
 )
 
 // systemDirs are where this machine keeps the ELF files the system tests
@@ -69,11 +71,15 @@ func refTo(s *Symbol) SymbolRef {
 // and SysV too where a file has both) and checks the lookup lands on the
 // symbol a linear scan found.
 func TestLookupMatchesLinearScan(t *testing.T) {
-	if testing.Short() {
-		t.Skip("walks the system's libraries")
+	var paths []string
+	for _, fx := range fixtures.Build(t).Fixtures {
+		paths = append(paths, fx.Path)
 	}
-	var files, lookups int
-	for _, path := range systemELFs(t, "/usr/lib/x86_64-linux-gnu") {
+	if !testing.Short() {
+		paths = append(paths, systemELFs(t, "/usr/lib/x86_64-linux-gnu")...)
+	}
+	var files, lookups, sysvLookups int
+	for _, path := range paths {
 		f, err := Open(path)
 		if err != nil {
 			t.Errorf("Open: %v", err)
@@ -101,6 +107,9 @@ func TestLookupMatchesLinearScan(t *testing.T) {
 					continue
 				}
 				lookups++
+				if ht.sysv != nil {
+					sysvLookups++
+				}
 				got, _, err := f.Lookup(refTo(s))
 				if err != nil {
 					t.Errorf("%s: Lookup(%s@%s) via %s: %v", path, s.Name, s.Version, hashName, err)
@@ -113,5 +122,8 @@ func TestLookupMatchesLinearScan(t *testing.T) {
 		files++
 		f.Close()
 	}
-	t.Logf("%d files, %d lookups", files, lookups)
+	t.Logf("%d files, %d lookups (%d through DT_HASH)", files, lookups, sysvLookups)
+	if sysvLookups == 0 {
+		t.Error("no lookup went through a DT_HASH table")
+	}
 }

@@ -32,6 +32,12 @@ type versionTables struct {
 	needs []VersionNeed
 	defs  []VersionDef
 	index map[uint16]versionInfo
+
+	// auxBytes counts the bytes of the auxiliary entries that the
+	// entries read so far claim. Entries may share one auxiliary chain,
+	// so each count is checked against the file's size in sum, not
+	// alone.
+	auxBytes uint64
 }
 
 // versionInfo is what one version index names.
@@ -63,6 +69,9 @@ func (f *File) VersionDefs() ([]VersionDef, error) {
 }
 
 func (f *File) versions() (*versionTables, error) {
+	if f.closed.Load() {
+		return nil, ErrClosed
+	}
 	f.verOnce.Do(func() { f.vers, f.verErr = f.readVersions() })
 	return f.vers, f.verErr
 }
@@ -139,8 +148,8 @@ func (f *File) readVerneed(d *Dynamic, v *versionTables, ent decoder, addr, off 
 	if !ok {
 		return 0, f.formatErr(off, "DT_VERNEED file name offset %#x outside DT_STRTAB", fileOff)
 	}
-	if uint64(cnt)*16 > f.src.size {
-		return 0, f.formatErr(off, "DT_VERNEED entry of %s claims %d versions, more than the file can hold", file, cnt)
+	if v.auxBytes += uint64(cnt) * 16; v.auxBytes > f.src.size {
+		return 0, f.formatErr(off, "DT_VERNEED entry of %s claims %d versions, more than the file can hold with the entries before it", file, cnt)
 	}
 	need := VersionNeed{File: file, Needs: make([]VersionNeedAux, 0, cnt)}
 	addr += uint64(auxOff)
@@ -182,8 +191,8 @@ func (f *File) readVerdef(d *Dynamic, v *versionTables, ent decoder, addr, off u
 		Hash: ent.u32(8),
 	}
 	cnt, auxOff, next := ent.u16(6), ent.u32(12), ent.u32(16)
-	if uint64(cnt)*8 > f.src.size {
-		return 0, f.formatErr(off, "DT_VERDEF entry for index %d claims %d names, more than the file can hold", def.Index, cnt)
+	if v.auxBytes += uint64(cnt) * 8; v.auxBytes > f.src.size {
+		return 0, f.formatErr(off, "DT_VERDEF entry for index %d claims %d names, more than the file can hold with the entries before it", def.Index, cnt)
 	}
 	addr += uint64(auxOff)
 	for j := 0; j < int(cnt); j++ {
