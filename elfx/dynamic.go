@@ -34,7 +34,7 @@ type Dynamic struct {
 	Flags     elf.DynFlag
 	Flags1    elf.DynFlag1
 
-	strtab []byte // DT_STRTAB; may alias the file's mapping
+	strtab string // DT_STRTAB, copied out of the file
 }
 
 // Value returns the value of the first entry with the tag.
@@ -116,6 +116,11 @@ func (f *File) readDynamic() (*Dynamic, error) {
 	if err := f.readStrtab(d); err != nil {
 		return nil, err
 	}
+	// Entries may name overlapping strings of the table any number of
+	// times, so the search paths DT_RPATH and DT_RUNPATH split into are
+	// counted against the table's size, not against the product of the
+	// two.
+	paths := 0
 	for i := range d.Entries {
 		e := &d.Entries[i]
 		switch e.Tag {
@@ -136,10 +141,15 @@ func (f *File) readDynamic() (*Dynamic, error) {
 			d.Needed = append(d.Needed, s)
 		case elf.DT_SONAME:
 			d.Soname = s
-		case elf.DT_RPATH:
-			d.Rpath = append(d.Rpath, strings.Split(s, ":")...)
-		case elf.DT_RUNPATH:
-			d.Runpath = append(d.Runpath, strings.Split(s, ":")...)
+		case elf.DT_RPATH, elf.DT_RUNPATH:
+			if paths += strings.Count(s, ":") + 1; paths > len(d.strtab)+len(d.Entries) {
+				return nil, f.formatErr(off+uint64(i)*size, "DT_RPATH and DT_RUNPATH entries name %d search paths, more than DT_STRTAB (%d bytes) holds", paths, len(d.strtab))
+			}
+			if e.Tag == elf.DT_RPATH {
+				d.Rpath = append(d.Rpath, strings.Split(s, ":")...)
+			} else {
+				d.Runpath = append(d.Runpath, strings.Split(s, ":")...)
+			}
 		case elf.DT_AUXILIARY:
 			d.Auxiliary = append(d.Auxiliary, s)
 		case elf.DT_FILTER:
@@ -165,7 +175,7 @@ func (f *File) readStrtab(d *Dynamic) error {
 	if err != nil {
 		return err
 	}
-	d.strtab = tab
+	d.strtab = string(tab)
 	return nil
 }
 

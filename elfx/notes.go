@@ -24,16 +24,23 @@ type Note struct {
 
 // Notes decodes every PT_NOTE segment, as the loader and the kernel see them.
 // The description is padded to 8 bytes in segments aligned to 8 (where
-// GNU property notes live) and to 4 otherwise.
+// GNU property notes live) and to 4 otherwise. Segments larger in sum than
+// the file are an error.
 func (f *File) Notes() ([]Note, error) {
 	var notes []Note
-	for _, p := range f.Progs {
+	// Segments may overlap; their sizes are counted against the file's
+	// so that many segments over one region cannot repeat it many times.
+	var total uint64
+	for i, p := range f.Progs {
 		if p.Type != elf.PT_NOTE {
 			continue
 		}
 		b, err := f.read(p.Off, p.Filesz, "PT_NOTE segment")
 		if err != nil {
 			return nil, err
+		}
+		if total += p.Filesz; total > f.src.size {
+			return nil, f.formatErr(f.PhOff+uint64(i*f.layout.phdr), "PT_NOTE segments hold %d bytes in all, more than the file (%d bytes)", total, f.src.size)
 		}
 		align := uint64(4)
 		if p.Align == 8 {

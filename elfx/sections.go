@@ -34,10 +34,11 @@ func (f *File) readSections() ([]elf.SectionHeader, error) {
 	if names.Type == elf.SHT_NOBITS {
 		return shs, nil
 	}
-	tab, err := f.read(names.Offset, names.Size, "section name table")
+	b, err := f.read(names.Offset, names.Size, "section name table")
 	if err != nil {
 		return nil, err
 	}
+	tab := string(b)
 	for i := range shs {
 		name, ok := stringAt(tab, uint64(nameOffs[i]))
 		if !ok {

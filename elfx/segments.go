@@ -1,6 +1,9 @@
 package elfx
 
-import "debug/elf"
+import (
+	"debug/elf"
+	"strings"
+)
 
 // offsetOf translates the address range [addr, addr+n) to a file offset
 // through the PT_LOAD segment whose file image holds it, as the loader's
@@ -42,15 +45,16 @@ func (f *File) readAddr(addr, n uint64, what string, ref uint64) ([]byte, error)
 	return f.read(off, n, what)
 }
 
-// stringAt returns the NUL-terminated string at off in tab, copied.
-func stringAt(tab []byte, off uint64) (string, bool) {
+// stringAt returns the NUL-terminated string at off in tab. The result
+// shares tab's memory: string tables are copied out of the file once, not
+// string by string, because records may name overlapping strings of one
+// table any number of times.
+func stringAt(tab string, off uint64) (string, bool) {
 	if off >= uint64(len(tab)) {
 		return "", false
 	}
-	for i, c := range tab[off:] {
-		if c == 0 {
-			return string(tab[off : off+uint64(i)]), true
-		}
+	if i := strings.IndexByte(tab[off:], 0); i >= 0 {
+		return tab[off : off+uint64(i)], true
 	}
 	return "", false
 }
