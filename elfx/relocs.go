@@ -171,10 +171,10 @@ func (f *File) decodeRelr(t *RelocTable, b []byte) error {
 
 // RelocTypeName names relocation type t of machine m the way debug/elf
 // spells it (R_X86_64_JUMP_SLOT), or gives the number for machines it does
-// not know.
+// not know ("EM_MIPS type 3").
 func RelocTypeName(m elf.Machine, t uint32) string {
 	if name, ok := relocTypeName(m, t); ok {
 		return name
 	}
-	return fmt.Sprintf("R_%v_%d", m, t)
+	return fmt.Sprintf("%v type %d", m, t)
 }
