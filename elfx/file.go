@@ -215,10 +215,11 @@ func (f *File) init() error {
 		}
 		// Counts too large for the header live in section header 0.
 		if shnum == 0 || phnum == 0xffff || shstrndx == int(elf.SHN_XINDEX) {
-			sh0, _, err := f.sectionHeader(0)
+			b, err := f.read(f.ShOff, uint64(f.layout.shdr), "section header 0")
 			if err != nil {
 				return err
 			}
+			sh0, _ := f.decodeSection(b)
 			if shnum == 0 {
 				f.ShNum = int(min(sh0.Size, uint64(f.src.size)))
 			}

@@ -18,14 +18,14 @@ func (f *File) readSections() ([]elf.SectionHeader, error) {
 	if f.ShOff == 0 || f.ShNum == 0 {
 		return nil, nil
 	}
+	table, err := f.sectionTable()
+	if err != nil {
+		return nil, err
+	}
 	shs := make([]elf.SectionHeader, f.ShNum)
 	nameOffs := make([]uint32, f.ShNum)
 	for i := range shs {
-		sh, nameOff, err := f.sectionHeader(i)
-		if err != nil {
-			return nil, err
-		}
-		shs[i], nameOffs[i] = sh, nameOff
+		shs[i], nameOffs[i] = f.decodeSection(table[i*f.layout.shdr:])
 	}
 	if f.ShStrNdx <= 0 || f.ShStrNdx >= len(shs) {
 		return shs, nil
@@ -49,14 +49,34 @@ func (f *File) readSections() ([]elf.SectionHeader, error) {
 	return shs, nil
 }
 
-// sectionHeader decodes section header i and returns the offset of its name
-// in the section name table.
-func (f *File) sectionHeader(i int) (elf.SectionHeader, uint32, error) {
-	off := f.ShOff + uint64(i)*uint64(f.layout.shdr)
-	b, err := f.read(off, uint64(f.layout.shdr), fmt.Sprintf("section header %d", i))
-	if err != nil {
-		return elf.SectionHeader{}, 0, err
+// sectionTable returns the raw section header table.
+func (f *File) sectionTable() ([]byte, error) {
+	return f.read(f.ShOff, uint64(f.ShNum)*uint64(f.layout.shdr), fmt.Sprintf("section header table (%d entries)", f.ShNum))
+}
+
+// dynsymSectionCount returns the number of symbols in the SHT_DYNSYM
+// section at addr, or false when there is no such section (or no readable
+// section header table: sections are optional for everything dynamic).
+func (f *File) dynsymSectionCount(addr uint64) (uint64, bool) {
+	if f.ShOff == 0 || f.ShNum == 0 {
+		return 0, false
 	}
+	table, err := f.sectionTable()
+	if err != nil {
+		return 0, false
+	}
+	for i := 0; i < f.ShNum; i++ {
+		sh, _ := f.decodeSection(table[i*f.layout.shdr:])
+		if sh.Type == elf.SHT_DYNSYM && sh.Addr == addr && sh.Entsize == uint64(f.layout.sym) {
+			return sh.Size / sh.Entsize, true
+		}
+	}
+	return 0, false
+}
+
+// decodeSection decodes the section header at the start of b and returns
+// the offset of its name in the section name table.
+func (f *File) decodeSection(b []byte) (elf.SectionHeader, uint32) {
 	d := f.decoder(b)
 	var sh elf.SectionHeader
 	if f.Class == elf.ELFCLASS64 {
@@ -76,5 +96,5 @@ func (f *File) sectionHeader(i int) (elf.SectionHeader, uint32, error) {
 	if sh.Type == elf.SHT_NOBITS {
 		sh.FileSize = 0
 	}
-	return sh, d.u32(0), nil
+	return sh, d.u32(0)
 }

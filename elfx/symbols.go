@@ -106,12 +106,8 @@ func (f *File) readSymbolTable() (*symbolTable, error) {
 // is the hash tables: nchain of DT_HASH, or the end of DT_GNU_HASH's last
 // chain.
 func (f *File) symbolCount(addr uint64, t *symbolTable) (uint64, error) {
-	if shs, err := f.SectionHeaders(); err == nil {
-		for _, sh := range shs {
-			if sh.Type == elf.SHT_DYNSYM && sh.Addr == addr && sh.Entsize == uint64(f.layout.sym) {
-				return sh.Size / sh.Entsize, nil
-			}
-		}
+	if n, ok := f.dynsymSectionCount(addr); ok {
+		return n, nil
 	}
 	if t.sysv != nil {
 		return uint64(t.sysv.nchain), nil
