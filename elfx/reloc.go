@@ -58,6 +58,8 @@ func machineRelocsOf(m elf.Machine) (*machineRelocs, bool) {
 		return &riscvRelocs, true
 	case elf.EM_PPC64:
 		return &ppc64Relocs, true
+	case elf.EM_PPC:
+		return &ppcRelocs, true
 	case elf.EM_S390:
 		return &s390xRelocs, true
 	case elf.EM_ARM:

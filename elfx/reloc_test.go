@@ -13,7 +13,7 @@ func TestRelocClassesMatchNames(t *testing.T) {
 	pattern := map[RelocClass]*regexp.Regexp{
 		RelocNone:      regexp.MustCompile(`_(NONE|NULL)$`),
 		RelocRelative:  regexp.MustCompile(`_RELATIVE(64)?$`),
-		RelocSymbolic:  regexp.MustCompile(`_(64|32|ABS32|ABS64|ADDR64|PC32|SIZE32|SIZE64)$`),
+		RelocSymbolic:  regexp.MustCompile(`_(64|32|ABS32|ABS64|ADDR32|ADDR64|PC32|SIZE32|SIZE64)$`),
 		RelocGlobDat:   regexp.MustCompile(`_GLOB_DAT$`),
 		RelocJumpSlot:  regexp.MustCompile(`_(JUMP|JMP)_SLOT$`),
 		RelocCopy:      regexp.MustCompile(`_COPY$`),
@@ -23,13 +23,14 @@ func TestRelocClassesMatchNames(t *testing.T) {
 		RelocTLSStatic: regexp.MustCompile(`TP(OFF|REL)(32|64)?$`),
 		RelocTLSDesc:   regexp.MustCompile(`TLS_?DESC$`),
 	}
-	machines := []elf.Machine{elf.EM_X86_64, elf.EM_AARCH64, elf.EM_386, elf.EM_RISCV, elf.EM_PPC64, elf.EM_S390, elf.EM_ARM}
+	machines := []elf.Machine{elf.EM_X86_64, elf.EM_AARCH64, elf.EM_386, elf.EM_RISCV, elf.EM_PPC64, elf.EM_PPC, elf.EM_S390, elf.EM_ARM}
 	// Types debug/elf does not name (or names for another use), with
 	// the names the psABIs give them.
 	unnamed := map[elf.Machine]map[uint32]string{
 		elf.EM_ARM:   {13: "R_ARM_TLS_DESC"},
 		elf.EM_RISCV: {58: "R_RISCV_IRELATIVE"},
 		elf.EM_S390:  {61: "R_390_IRELATIVE"},
+		elf.EM_PPC:   {248: "R_PPC_IRELATIVE"},
 	}
 	for _, m := range machines {
 		mr, ok := machineRelocsOf(m)
