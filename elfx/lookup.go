@@ -94,7 +94,7 @@ func (f *File) checkMatch(t *symbolTable, ref SymbolRef, i int, s *Symbol, versi
 	raw := f.ByteOrder.Uint16(t.versym[2*i:])
 	ndx, hidden := raw&0x7fff, raw&0x8000 != 0
 	if ref.Version != "" {
-		def := t.vers.index[ndx]
+		def, _ := t.vers.lookup(ndx)
 		return (def.hash == ref.VersionHash && def.name == ref.Version) ||
 			!(ref.VersionHidden || def.hash != 0 || hidden)
 	}

@@ -3,6 +3,7 @@ package elfx
 import (
 	"debug/elf"
 	"fmt"
+	"iter"
 	"strings"
 )
 
@@ -136,6 +137,30 @@ func (f *File) DynamicSymbols() ([]Symbol, error) {
 	return syms, nil
 }
 
+// AllSymbols yields the entries of the dynamic symbol table in index order,
+// the null symbol included, decoding each when it is reached: a walk over
+// the symbols of many files needs no slice per file. On malformed input it
+// yields the error once and stops.
+func (f *File) AllSymbols() iter.Seq2[Symbol, error] {
+	return func(yield func(Symbol, error) bool) {
+		t, err := f.symbols()
+		if err != nil {
+			yield(Symbol{}, err)
+			return
+		}
+		for i := 0; i < t.count; i++ {
+			var s Symbol
+			if err := f.decodeSymbol(t, i, &s); err != nil {
+				yield(Symbol{}, err)
+				return
+			}
+			if !yield(s, nil) {
+				return
+			}
+		}
+	}
+}
+
 // Symbol returns dynamic symbol i.
 func (f *File) Symbol(i int) (Symbol, error) {
 	t, err := f.symbols()
@@ -172,7 +197,7 @@ func (f *File) decodeSymbol(t *symbolTable, i int, s *Symbol) error {
 	s.HasVersion = true
 	s.VersionIndex = elf.VersionIndex(f.ByteOrder.Uint16(t.versym[2*i:]))
 	if ndx := s.VersionIndex.Index(); ndx > 1 {
-		info, ok := t.vers.index[ndx]
+		info, ok := t.vers.lookup(ndx)
 		if !ok {
 			return f.formatErr(t.off+uint64(i*f.layout.sym), "symbol %d (%s) has version index %d, which no DT_VERNEED or DT_VERDEF entry defines", i, name, ndx)
 		}

@@ -31,7 +31,7 @@ type VersionDef struct {
 type versionTables struct {
 	needs []VersionNeed
 	defs  []VersionDef
-	index map[uint16]versionInfo
+	index []versionInfo // by version index; the zero value where none is defined
 
 	// auxBytes counts the bytes of the auxiliary entries that the
 	// entries read so far claim. Entries may share one auxiliary chain,
@@ -40,13 +40,30 @@ type versionTables struct {
 	auxBytes uint64
 }
 
+// setIndex records what version index i stands for. Indexes are 15 bits,
+// so the table stays small however the file sets them.
+func (v *versionTables) setIndex(i uint16, info versionInfo) {
+	i &= 0x7fff
+	if int(i) >= len(v.index) {
+		v.index = append(v.index, make([]versionInfo, int(i)+1-len(v.index))...)
+	}
+	v.index[i] = info
+}
+
+// lookup returns what version index i stands for.
+func (v *versionTables) lookup(i uint16) (versionInfo, bool) {
+	if int(i) >= len(v.index) || !v.index[i].set {
+		return versionInfo{}, false
+	}
+	return v.index[i], true
+}
+
 // versionInfo is what one version index names.
 type versionInfo struct {
-	name    string
-	hash    uint32
-	file    string // the library a needed version comes from; "" for a defined version
-	hidden  bool   // a needed version marked hidden in vna_other
-	defined bool
+	name string
+	hash uint32
+	file string // the library a needed version comes from; "" for a defined version
+	set  bool   // the index is defined at all
 }
 
 // VersionNeeds returns the DT_VERNEED entries in file order.
@@ -77,7 +94,7 @@ func (f *File) versions() (*versionTables, error) {
 }
 
 func (f *File) readVersions() (*versionTables, error) {
-	v := &versionTables{index: map[uint16]versionInfo{}}
+	v := &versionTables{}
 	d, err := f.Dynamic()
 	if err != nil || d == nil {
 		return v, err
@@ -168,7 +185,7 @@ func (f *File) readVerneed(d *Dynamic, v *versionTables, ent decoder, addr, off 
 			return 0, f.formatErr(aoff, "DT_VERNEED version name offset %#x outside DT_STRTAB", a.u32(8))
 		}
 		need.Needs = append(need.Needs, aux)
-		v.index[aux.Index&0x7fff] = versionInfo{name: aux.Name, hash: aux.Hash, file: file, hidden: aux.Index&0x8000 != 0}
+		v.setIndex(aux.Index, versionInfo{name: aux.Name, hash: aux.Hash, file: file, set: true})
 		anext := a.u32(12)
 		if anext == 0 {
 			if j+1 < int(cnt) {
@@ -226,7 +243,7 @@ func (f *File) readVerdef(d *Dynamic, v *versionTables, ent decoder, addr, off u
 	v.defs = append(v.defs, def)
 	// Like the loader, the base entry (the object's own name) names no index.
 	if def.Flags&elf.VER_FLG_BASE == 0 {
-		v.index[def.Index&0x7fff] = versionInfo{name: def.Name, hash: def.Hash, defined: true}
+		v.setIndex(def.Index, versionInfo{name: def.Name, hash: def.Hash, set: true})
 	}
 	return next, nil
 }
