@@ -168,17 +168,17 @@ func isaLevelName(level int) string {
 }
 
 func addSymbolInfo(f *elfx.File, r *infoReport) error {
-	syms, err := f.DynamicSymbols()
-	if err != nil {
-		return err
-	}
-	r.Counts.DynamicSymbols = len(syms)
-	for i := 1; i < len(syms); i++ {
-		if syms[i].Defined() {
+	for s, err := range f.AllSymbols() {
+		switch {
+		case err != nil:
+			return err
+		case r.Counts.DynamicSymbols == 0: // the null symbol
+		case s.Defined():
 			r.Counts.Defined++
-		} else {
+		default:
 			r.Counts.Undefined++
 		}
+		r.Counts.DynamicSymbols++
 	}
 	needs, err := f.VersionNeeds()
 	if err != nil {
