@@ -16,6 +16,7 @@ var armRelocs = machineRelocs{
 		uint32(elf.R_ARM_TLS_DTPMOD32): RelocTLSModule,
 		uint32(elf.R_ARM_TLS_DTPOFF32): RelocTLSOffset,
 		uint32(elf.R_ARM_TLS_TPOFF32):  RelocTLSStatic,
-		13:                             RelocTLSDesc, // R_ARM_TLS_DESC, unnamed in debug/elf
+		13:                             RelocTLSDesc,
 	},
+	unnamed: map[uint32]string{13: "R_ARM_TLS_DESC"},
 }

@@ -14,9 +14,10 @@ var ppcRelocs = machineRelocs{
 		uint32(elf.R_PPC_JMP_SLOT): RelocJumpSlot,
 		uint32(elf.R_PPC_COPY):     RelocCopy,
 		uint32(elf.R_PPC_RELATIVE): RelocRelative,
-		248:                        RelocIRelative, // R_PPC_IRELATIVE, unnamed in debug/elf
+		248:                        RelocIRelative,
 		uint32(elf.R_PPC_DTPMOD32): RelocTLSModule,
 		uint32(elf.R_PPC_DTPREL32): RelocTLSOffset,
 		uint32(elf.R_PPC_TPREL32):  RelocTLSStatic,
 	},
+	unnamed: map[uint32]string{248: "R_PPC_IRELATIVE"},
 }

@@ -674,16 +674,42 @@ func compareRelocsDynamic(d *fileDiff, f *elfx.File, v *elfxView) {
 			d.eq(field+"present", true, false)
 			continue
 		}
+		rows, size := rt.Relocs, rt.Bytes
+		if n, shared := pltShared(v, t, rt); shared {
+			// readelf -D prints DT_RELASZ as it stands; where it covers
+			// the PLT relocations too (32-bit PowerPC), elfx, like the
+			// loader, leaves them to DT_JMPREL.
+			rows, size = rows[:len(rows)-n], t.Size
+		}
 		d.eq(field+"address", t.Addr, rt.Offset)
-		d.eq(field+"size", t.Size, rt.Bytes)
+		d.eq(field+"size", t.Size, size)
 		d.eq(field+"kind", tableKind(t), rt.Kind)
-		compareRows(d, f, v, field, t, rt.Relocs)
+		compareRows(d, f, v, field, t, rows)
 	}
 	for name, rt := range byName {
 		if len(rt.Relocs) > 0 {
 			d.eq("-D -r table "+name+" present", false, true)
 		}
 	}
+}
+
+// pltShared reports whether readelf's table rt is elfx's t plus the
+// DT_JMPREL entries that end it, and how many rows those are.
+func pltShared(v *elfxView, t *elfxTable, rt *readelf.RelocTable) (int, bool) {
+	if v.Dyn == nil || t.Tag == elf.DT_JMPREL {
+		return 0, false
+	}
+	pltAddr, ok := v.Dyn.Value(elf.DT_JMPREL)
+	pltSize, _ := v.Dyn.Value(elf.DT_PLTRELSZ)
+	if !ok || rt.Bytes != t.Size+pltSize || t.Addr+rt.Bytes != pltAddr+pltSize {
+		return 0, false
+	}
+	for _, pt := range v.Tables {
+		if pt.Tag == elf.DT_JMPREL && len(rt.Relocs) >= len(pt.Relocs) {
+			return len(pt.Relocs), true
+		}
+	}
+	return 0, false
 }
 
 // compareRelocsSections compares with readelf -r, which walks the relocation

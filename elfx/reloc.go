@@ -1,6 +1,9 @@
 package elfx
 
-import "debug/elf"
+import (
+	"debug/elf"
+	"strings"
+)
 
 // RelocClass is what a dynamic relocation asks of the loader, independent
 // of the machine.
@@ -44,6 +47,9 @@ type machineRelocs struct {
 	name     func(t uint32) string // debug/elf's String method for the machine's type
 	relative uint32                // the RELATIVE type, which DT_RELR entries stand for
 	classes  map[uint32]RelocClass
+	// unnamed holds the psABI names of the types debug/elf lacks, whose
+	// String would give the nearest lower name plus an offset.
+	unnamed map[uint32]string
 }
 
 func machineRelocsOf(m elf.Machine) (*machineRelocs, bool) {
@@ -90,5 +96,12 @@ func relocTypeName(m elf.Machine, t uint32) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return mr.name(t), true
+	if name, ok := mr.unnamed[t]; ok {
+		return name, true
+	}
+	name := mr.name(t)
+	if strings.Contains(name, "+") || !strings.HasPrefix(name, "R_") {
+		return "", false // not a type debug/elf knows
+	}
+	return name, true
 }

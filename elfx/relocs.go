@@ -68,6 +68,12 @@ func (f *File) RelocTables() ([]RelocTable, error) {
 	if err != nil || d == nil {
 		return nil, err
 	}
+	pltAddr, hasPLT := d.Value(elf.DT_JMPREL)
+	pltSize, _ := d.Value(elf.DT_PLTRELSZ)
+	pltKind, _ := d.Value(elf.DT_PLTREL)
+	if hasPLT && elf.DynTag(pltKind) != elf.DT_RELA && elf.DynTag(pltKind) != elf.DT_REL {
+		return nil, f.formatErr(d.Off, "DT_PLTREL is %d, want DT_REL (17) or DT_RELA (7)", pltKind)
+	}
 	var tables []RelocTable
 	add := func(tag, sizeTag, entTag elf.DynTag, addend bool) error {
 		addr, ok := d.Value(tag)
@@ -75,6 +81,12 @@ func (f *File) RelocTables() ([]RelocTable, error) {
 			return nil
 		}
 		size, _ := d.Value(sizeTag)
+		// Some linkers (32-bit PowerPC's) make DT_RELASZ cover the PLT
+		// relocations too. Like glibc's _ELF_DYNAMIC_DO_RELOC, a table
+		// that ends where DT_JMPREL ends gives those entries up to it.
+		if hasPLT && tag == elf.DynTag(pltKind) && addr+size == pltAddr+pltSize && size >= pltSize {
+			size -= pltSize
+		}
 		t := RelocTable{Tag: tag, Addr: addr, Size: size, Addend: addend}
 		if err := f.decodeRelocs(d, &t, entTag); err != nil {
 			return err
@@ -91,14 +103,8 @@ func (f *File) RelocTables() ([]RelocTable, error) {
 	if err := add(elf.DT_RELA, elf.DT_RELASZ, elf.DT_RELAENT, true); err != nil {
 		return nil, err
 	}
-	if _, ok := d.Value(elf.DT_JMPREL); ok {
-		kind, _ := d.Value(elf.DT_PLTREL)
-		switch elf.DynTag(kind) {
-		case elf.DT_RELA, elf.DT_REL:
-		default:
-			return nil, f.formatErr(d.Off, "DT_PLTREL is %d, want DT_REL (17) or DT_RELA (7)", kind)
-		}
-		if err := add(elf.DT_JMPREL, elf.DT_PLTRELSZ, elf.DT_NULL, elf.DynTag(kind) == elf.DT_RELA); err != nil {
+	if hasPLT {
+		if err := add(elf.DT_JMPREL, elf.DT_PLTRELSZ, elf.DT_NULL, elf.DynTag(pltKind) == elf.DT_RELA); err != nil {
 			return nil, err
 		}
 	}

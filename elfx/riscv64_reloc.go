@@ -13,7 +13,7 @@ var riscvRelocs = machineRelocs{
 		uint32(elf.R_RISCV_JUMP_SLOT):    RelocJumpSlot,
 		uint32(elf.R_RISCV_COPY):         RelocCopy,
 		uint32(elf.R_RISCV_RELATIVE):     RelocRelative,
-		58:                               RelocIRelative, // R_RISCV_IRELATIVE, unnamed in debug/elf
+		58:                               RelocIRelative,
 		uint32(elf.R_RISCV_TLS_DTPMOD32): RelocTLSModule,
 		uint32(elf.R_RISCV_TLS_DTPMOD64): RelocTLSModule,
 		uint32(elf.R_RISCV_TLS_DTPREL32): RelocTLSOffset,
@@ -21,4 +21,5 @@ var riscvRelocs = machineRelocs{
 		uint32(elf.R_RISCV_TLS_TPREL32):  RelocTLSStatic,
 		uint32(elf.R_RISCV_TLS_TPREL64):  RelocTLSStatic,
 	},
+	unnamed: map[uint32]string{58: "R_RISCV_IRELATIVE"},
 }

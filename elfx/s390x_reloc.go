@@ -12,9 +12,10 @@ var s390xRelocs = machineRelocs{
 		uint32(elf.R_390_JMP_SLOT):   RelocJumpSlot,
 		uint32(elf.R_390_COPY):       RelocCopy,
 		uint32(elf.R_390_RELATIVE):   RelocRelative,
-		61:                           RelocIRelative, // R_390_IRELATIVE, unnamed in debug/elf
+		61:                           RelocIRelative,
 		uint32(elf.R_390_TLS_DTPMOD): RelocTLSModule,
 		uint32(elf.R_390_TLS_DTPOFF): RelocTLSOffset,
 		uint32(elf.R_390_TLS_TPOFF):  RelocTLSStatic,
 	},
+	unnamed: map[uint32]string{61: "R_390_IRELATIVE"},
 }

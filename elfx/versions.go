@@ -31,7 +31,12 @@ type VersionDef struct {
 type versionTables struct {
 	needs []VersionNeed
 	defs  []VersionDef
-	index []versionInfo // by version index; the zero value where none is defined
+	// slot maps a version index to its entry in infos, plus one; 0
+	// where the index is not defined. A file may use index 0x7fff with
+	// a single record, so the table by index holds two bytes an index,
+	// and infos one entry a defined index.
+	slot  []uint16
+	infos []versionInfo
 
 	// auxBytes counts the bytes of the auxiliary entries that the
 	// entries read so far claim. Entries may share one auxiliary chain,
@@ -44,18 +49,23 @@ type versionTables struct {
 // so the table stays small however the file sets them.
 func (v *versionTables) setIndex(i uint16, info versionInfo) {
 	i &= 0x7fff
-	if int(i) >= len(v.index) {
-		v.index = append(v.index, make([]versionInfo, int(i)+1-len(v.index))...)
+	if int(i) >= len(v.slot) {
+		v.slot = append(v.slot, make([]uint16, int(i)+1-len(v.slot))...)
 	}
-	v.index[i] = info
+	if s := v.slot[i]; s != 0 {
+		v.infos[s-1] = info
+		return
+	}
+	v.infos = append(v.infos, info) // at most 0x8000 entries, one an index
+	v.slot[i] = uint16(len(v.infos))
 }
 
 // lookup returns what version index i stands for.
 func (v *versionTables) lookup(i uint16) (versionInfo, bool) {
-	if int(i) >= len(v.index) || !v.index[i].set {
+	if int(i) >= len(v.slot) || v.slot[i] == 0 {
 		return versionInfo{}, false
 	}
-	return v.index[i], true
+	return v.infos[v.slot[i]-1], true
 }
 
 // versionInfo is what one version index names.
@@ -63,7 +73,6 @@ type versionInfo struct {
 	name string
 	hash uint32
 	file string // the library a needed version comes from; "" for a defined version
-	set  bool   // the index is defined at all
 }
 
 // VersionNeeds returns the DT_VERNEED entries in file order.
@@ -185,7 +194,7 @@ func (f *File) readVerneed(d *Dynamic, v *versionTables, ent decoder, addr, off 
 			return 0, f.formatErr(aoff, "DT_VERNEED version name offset %#x outside DT_STRTAB", a.u32(8))
 		}
 		need.Needs = append(need.Needs, aux)
-		v.setIndex(aux.Index, versionInfo{name: aux.Name, hash: aux.Hash, file: file, set: true})
+		v.setIndex(aux.Index, versionInfo{name: aux.Name, hash: aux.Hash, file: file})
 		anext := a.u32(12)
 		if anext == 0 {
 			if j+1 < int(cnt) {
@@ -243,7 +252,7 @@ func (f *File) readVerdef(d *Dynamic, v *versionTables, ent decoder, addr, off u
 	v.defs = append(v.defs, def)
 	// Like the loader, the base entry (the object's own name) names no index.
 	if def.Flags&elf.VER_FLG_BASE == 0 {
-		v.setIndex(def.Index, versionInfo{name: def.Name, hash: def.Hash, set: true})
+		v.setIndex(def.Index, versionInfo{name: def.Name, hash: def.Hash})
 	}
 	return next, nil
 }
