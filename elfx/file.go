@@ -59,6 +59,7 @@ type File struct {
 	secOnce  sync.Once
 	sections []elf.SectionHeader
 	secErr   error
+	shErr    error // a broken section header table, found by init
 }
 
 // layout holds the sizes of the records whose shape depends on the class.
@@ -209,38 +210,19 @@ func (f *File) init() error {
 		shentsize, shnum, shstrndx = int(d.u16(46)), int(d.u16(48)), int(d.u16(50))
 	}
 	f.ShNum, f.ShStrNdx = shnum, shstrndx
-	if f.ShOff != 0 {
-		if shentsize != f.layout.shdr {
-			return f.formatErr(0, "section header entry size %d, want %d", shentsize, f.layout.shdr)
-		}
-		// Counts too large for the header live in section header 0.
-		if shnum == 0 || phnum == 0xffff || shstrndx == int(elf.SHN_XINDEX) {
-			b, err := f.read(f.ShOff, uint64(f.layout.shdr), "section header 0")
-			if err != nil {
-				return err
-			}
-			sh0, _ := f.decodeSection(b)
-			if shnum == 0 {
-				f.ShNum = int(min(sh0.Size, uint64(f.src.size)))
-			}
-			if phnum == 0xffff {
-				phnum = int(sh0.Info)
-			}
-			if shstrndx == int(elf.SHN_XINDEX) {
-				f.ShStrNdx = int(sh0.Link)
-			}
-		}
-		if n := uint64(f.ShNum); n > (f.src.size-min(f.ShOff, f.src.size))/uint64(f.layout.shdr) {
-			return f.formatErr(f.ShOff, "%d section headers do not fit in the file", n)
-		}
-	} else {
-		f.ShNum, f.ShStrNdx = 0, 0
+	if phnum, err = f.sectionCounts(shentsize, phnum); err != nil {
+		return err
 	}
 	if phnum == 0 {
 		return nil
 	}
 	if phentsize != f.layout.phdr {
 		return f.formatErr(0, "program header entry size %d, want %d", phentsize, f.layout.phdr)
+	}
+	// The kernel refuses program header tables over 64 KiB
+	// (load_elf_phdrs); the bound also keeps address lookups cheap.
+	if size := phnum * phentsize; size > 64<<10 {
+		return f.formatErr(f.PhOff, "program header table of %d entries (%d bytes) exceeds the 64 KiB the kernel loads", phnum, size)
 	}
 	table, err := f.read(f.PhOff, uint64(phnum)*uint64(phentsize), fmt.Sprintf("program header table (%d entries)", phnum))
 	if err != nil {
@@ -251,6 +233,52 @@ func (f *File) init() error {
 		f.Progs[i] = f.decodeProg(table[i*phentsize:])
 	}
 	return nil
+}
+
+// sectionCounts settles the section header count and index of the name
+// table, and for PN_XNUM the program header count, which live in section
+// header 0 when too large for the ELF header. The loader never reads
+// section headers, so a broken table becomes the error SectionHeaders
+// returns instead of failing the file, unless the program header count
+// depends on it.
+func (f *File) sectionCounts(shentsize, phnum int) (int, error) {
+	if f.ShOff == 0 {
+		f.ShNum, f.ShStrNdx = 0, 0
+		return phnum, nil
+	}
+	needSH0 := f.ShNum == 0 || phnum == 0xffff || f.ShStrNdx == int(elf.SHN_XINDEX)
+	err := func() error {
+		if shentsize != f.layout.shdr {
+			return f.formatErr(0, "section header entry size %d, want %d", shentsize, f.layout.shdr)
+		}
+		if needSH0 {
+			b, err := f.read(f.ShOff, uint64(f.layout.shdr), "section header 0")
+			if err != nil {
+				return err
+			}
+			sh0, _ := f.decodeSection(b)
+			if f.ShNum == 0 {
+				f.ShNum = int(min(sh0.Size, f.src.size))
+			}
+			if phnum == 0xffff {
+				phnum = int(sh0.Info)
+			}
+			if f.ShStrNdx == int(elf.SHN_XINDEX) {
+				f.ShStrNdx = int(sh0.Link)
+			}
+		}
+		if n := uint64(f.ShNum); n > (f.src.size-min(f.ShOff, f.src.size))/uint64(f.layout.shdr) {
+			return f.formatErr(f.ShOff, "%d section headers do not fit in the file", n)
+		}
+		return nil
+	}()
+	if err != nil {
+		if phnum == 0xffff {
+			return 0, err
+		}
+		f.ShNum, f.ShStrNdx, f.shErr = 0, 0, err
+	}
+	return phnum, nil
 }
 
 func (f *File) decodeProg(b []byte) elf.ProgHeader {

@@ -120,12 +120,12 @@ func (f *File) decodeRelocs(d *Dynamic, t *RelocTable, entTag elf.DynTag) error 
 		ent = uint64(f.layout.rela)
 	}
 	if v, ok := d.Value(entTag); ok && entTag != elf.DT_NULL && v != ent {
-		return f.formatErr(d.Off, "%v is %d, want %d", entTag, v, ent)
+		return f.formatErr(d.Off, "%s is %d, want %d", DynTagName(entTag), v, ent)
 	}
 	if t.Size%ent != 0 {
-		return f.formatErr(d.Off, "%v size %d is not a multiple of the entry size %d", t.Tag, t.Size, ent)
+		return f.formatErr(d.Off, "%s size %d is not a multiple of the entry size %d", DynTagName(t.Tag), t.Size, ent)
 	}
-	b, err := f.readAddr(t.Addr, t.Size, t.Tag.String(), d.Off)
+	b, err := f.readAddr(t.Addr, t.Size, DynTagName(t.Tag), d.Off)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,9 @@ func (f *File) SectionHeaders() ([]elf.SectionHeader, error) {
 }
 
 func (f *File) readSections() ([]elf.SectionHeader, error) {
+	if f.shErr != nil {
+		return nil, f.shErr
+	}
 	if f.ShOff == 0 || f.ShNum == 0 {
 		return nil, nil
 	}

@@ -14,7 +14,8 @@ func (f *File) offsetOf(addr, n uint64) (uint64, bool) {
 			continue
 		}
 		rel := addr - p.Vaddr
-		if rel <= p.Filesz && n <= p.Filesz-rel && f.src.inFile(p.Off+rel, n) {
+		// p_offset + rel must not wrap around: both stay within the file.
+		if rel <= p.Filesz && n <= p.Filesz-rel && p.Off <= f.src.size && rel <= f.src.size-p.Off && f.src.inFile(p.Off+rel, n) {
 			return p.Off + rel, true
 		}
 	}
@@ -27,8 +28,10 @@ func (f *File) loadedBytesAt(addr uint64) uint64 {
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_LOAD && addr >= p.Vaddr && addr-p.Vaddr <= p.Filesz {
 			rel := addr - p.Vaddr
-			end := min(p.Filesz-rel, f.src.size-min(p.Off+rel, f.src.size))
-			return end
+			if p.Off > f.src.size || rel > f.src.size-p.Off {
+				return 0
+			}
+			return min(p.Filesz-rel, f.src.size-(p.Off+rel))
 		}
 	}
 	return 0
