@@ -48,9 +48,10 @@ type fileError struct {
 // reportFiles analyses each path in order and writes its report: one JSON
 // object a line in json format, or text through renderText. A file that
 // cannot be read is reported (to stderr, and as a fileError line in JSON)
-// and the others still are; the exit code is then exitUsage.
+// and the others still are; the exit code is then exitUsage, else
+// exitFinding when finding (if not nil) holds for a report.
 func reportFiles[R any](paths []string, format string, stdout, stderr io.Writer,
-	analyze func(path string) (R, error), renderText func(w io.Writer, r R) error) int {
+	analyze func(path string) (R, error), renderText func(w io.Writer, r R) error, finding func(R) bool) int {
 	code := exitOK
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
@@ -78,6 +79,9 @@ func reportFiles[R any](paths []string, format string, stdout, stderr io.Writer,
 		if err != nil {
 			fmt.Fprintf(stderr, "elfx: %s: %v\n", path, err)
 			return exitUsage
+		}
+		if finding != nil && finding(r) && code == exitOK {
+			code = exitFinding
 		}
 	}
 	return code

@@ -34,7 +34,7 @@ func runDynamic(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	return reportFiles(paths, format.value, stdout, stderr, analyzeDynamic, renderDynamic)
+	return reportFiles(paths, format.value, stdout, stderr, analyzeDynamic, renderDynamic, nil)
 }
 
 func analyzeDynamic(path string) (*dynamicReport, error) {

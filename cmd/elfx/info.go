@@ -67,7 +67,7 @@ func runInfo(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	return reportFiles(paths, format.value, stdout, stderr, analyzeInfo, renderInfo)
+	return reportFiles(paths, format.value, stdout, stderr, analyzeInfo, renderInfo, nil)
 }
 
 func analyzeInfo(path string) (*infoReport, error) {

@@ -24,7 +24,8 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the CLI scripts in testdata/script. Each sees the
-// compiled fixtures as $FX/<fixture name>.
+// compiled fixtures as $FX/<fixture name>, and their build directory as
+// $FXDIR (programs in $FXDIR/<machine>, libraries in $FXDIR/<machine>/lib).
 func TestScripts(t *testing.T) {
 	set := fixtures.Build(t)
 	testscript.Run(t, testscript.Params{
@@ -41,6 +42,7 @@ func TestScripts(t *testing.T) {
 				}
 			}
 			env.Setenv("FX", fx)
+			env.Setenv("FXDIR", set.Dir)
 			return nil
 		},
 		// [fixture:NAME] holds when NAME was built here (cross compilers

@@ -51,7 +51,7 @@ func runSymbols(args []string, stdout, stderr io.Writer) int {
 		return !*defined && !*undefined || *defined == s.Defined()
 	}
 	analyze := func(path string) (*symbolsReport, error) { return analyzeSymbols(path, keep) }
-	return reportFiles(paths, format.value, stdout, stderr, analyze, renderSymbols)
+	return reportFiles(paths, format.value, stdout, stderr, analyze, renderSymbols, nil)
 }
 
 func analyzeSymbols(path string, keep func(*elfx.Symbol) bool) (*symbolsReport, error) {

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/elfx/elfx/inspect"
+)
+
+// depsReport is what `elfx deps` says of one program.
+type depsReport struct {
+	File        string        `json:"file"`
+	Interpreter *string       `json:"interpreter"`
+	Libraries   []depsLibrary `json:"libraries"`
+	linkMap     *inspect.LinkMap
+}
+
+type depsLibrary struct {
+	Name     string `json:"name"`
+	Path     string `json:"path"`
+	Found    bool   `json:"found"`
+	Via      string `json:"via"`
+	NeededBy string `json:"needed_by"`
+	Depth    int    `json:"depth"`
+	Reason   string `json:"reason,omitempty"` // why a library was not found
+}
+
+// envFlag collects repeated --env K=V flags.
+type envFlag map[string]string
+
+func (e envFlag) String() string { return "" }
+
+func (e envFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want K=V, got %q", s)
+	}
+	e[k] = v
+	return nil
+}
+
+func runDeps(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("deps", "[--format tree|ldd|json|dot] [--env K=V]... [--root DIR] [--secure] [--hwcaps LIST] [--why NAME] FILE...", stderr)
+	format := &oneOf{"tree", []string{"tree", "ldd", "json", "dot"}}
+	fs.Var(format, "format", "output `format`: tree, ldd, json or dot")
+	env := envFlag{}
+	fs.Var(env, "env", "a loader environment variable `K=V` (LD_LIBRARY_PATH, LD_PRELOAD); repeatable")
+	var cfg inspect.Config
+	fs.StringVar(&cfg.Root, "root", "", "resolve inside the sysroot `DIR`")
+	fs.BoolVar(&cfg.Secure, "secure", false, "resolve as for a set-user-ID program (secure mode)")
+	hwcaps := fs.String("hwcaps", "", "pretend the CPU supports these glibc-hwcaps subdirectories, best first (`x86-64-v3,x86-64-v2`); \"none\" for none")
+	why := fs.String("why", "", "explain every place searched for the library `NAME`")
+	paths, err := parseArgs(fs, args)
+	if err != nil || len(paths) == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	cfg.Env = env
+	switch *hwcaps {
+	case "":
+	case "none":
+		cfg.HWCaps = []string{}
+	default:
+		cfg.HWCaps = strings.Split(*hwcaps, ",")
+	}
+	analyze := func(path string) (*depsReport, error) { return analyzeDeps(path, cfg) }
+	render := map[string]func(io.Writer, *depsReport) error{
+		"tree": renderDepsTree, "ldd": renderDepsLdd, "dot": renderDepsDot,
+	}[format.value]
+	if *why != "" {
+		render = func(w io.Writer, r *depsReport) error { return renderDepsWhy(w, r, *why) }
+	}
+	missing := func(r *depsReport) bool {
+		for _, lib := range r.Libraries {
+			if !lib.Found {
+				return true
+			}
+		}
+		return false
+	}
+	return reportFiles(paths, format.value, stdout, stderr, analyze, render, missing)
+}
+
+func analyzeDeps(path string, cfg inspect.Config) (*depsReport, error) {
+	lm, err := inspect.Resolve(path, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := &depsReport{File: path, Libraries: []depsLibrary{}, linkMap: lm}
+	if lm.Interpreter != "" {
+		r.Interpreter = &lm.Interpreter
+	}
+	for _, o := range lm.Objects[1:] {
+		lib := depsLibrary{Name: o.Name, Path: o.Path, Found: o.Found(), Via: string(o.Rule), Depth: o.Depth}
+		if o.NeededBy != nil {
+			lib.NeededBy = o.NeededBy.Path
+		}
+		if o.Err != nil {
+			lib.Reason = o.Err.Error()
+		}
+		r.Libraries = append(r.Libraries, lib)
+	}
+	return r, nil
+}
+
+// renderDepsLdd prints ldd's lines without the load addresses.
+func renderDepsLdd(w io.Writer, r *depsReport) error {
+	for _, lib := range r.Libraries {
+		var err error
+		switch {
+		case !lib.Found:
+			_, err = fmt.Fprintf(w, "\t%s => not found\n", lib.Name)
+		case lib.Name == lib.Path:
+			_, err = fmt.Fprintf(w, "\t%s\n", lib.Path)
+		default:
+			_, err = fmt.Fprintf(w, "\t%s => %s\n", lib.Name, lib.Path)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// renderDepsTree prints the dependency graph as a tree, each library with
+// the rule that found it; a library already shown is marked and not
+// expanded again; a missing one lists the places searched.
+func renderDepsTree(w io.Writer, r *depsReport) error {
+	color := useColor(w)
+	main := r.linkMap.Objects[0]
+	fmt.Fprintln(w, main.Path)
+	shown := map[*inspect.Object]bool{main: true}
+	var walk func(o *inspect.Object, prefix string) error
+	walk = func(o *inspect.Object, prefix string) error {
+		for i, dep := range o.Deps {
+			branch, next := "├── ", "│   "
+			if i == len(o.Deps)-1 {
+				branch, next = "└── ", "    "
+			}
+			line := prefix + branch + depLabel(dep, shown[dep], color)
+			if _, err := fmt.Fprintln(w, line); err != nil {
+				return err
+			}
+			if !dep.Found() {
+				for _, c := range dep.Tried {
+					fmt.Fprintf(w, "%s%s    tried %s (%s): %s\n", prefix, next, c.Path, c.Rule, c.Reason)
+				}
+				continue
+			}
+			if shown[dep] {
+				continue
+			}
+			shown[dep] = true
+			if err := walk(dep, prefix+next); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(main, "")
+}
+
+func depLabel(o *inspect.Object, repeat, color bool) string {
+	switch {
+	case !o.Found():
+		label := o.Name + " not found"
+		if o.Err != nil {
+			label = o.Name + " not found: " + o.Err.Error()
+		}
+		if color {
+			return "\x1b[31m" + label + "\x1b[0m"
+		}
+		return label
+	case repeat:
+		return fmt.Sprintf("%s (repeat)", o.Name)
+	case o.Name == o.Path:
+		return fmt.Sprintf("%s [%s]", o.Path, o.Rule)
+	}
+	return fmt.Sprintf("%s => %s [%s]", o.Name, o.Path, o.Rule)
+}
+
+// useColor reports whether w is a terminal and NO_COLOR is unset.
+func useColor(w io.Writer) bool {
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// renderDepsDot prints the dependency graph for graphviz.
+func renderDepsDot(w io.Writer, r *depsReport) error {
+	fmt.Fprintln(w, "digraph deps {")
+	fmt.Fprintln(w, "\tnode [shape=box];")
+	ids := map[*inspect.Object]int{}
+	for i, o := range r.linkMap.Objects {
+		ids[o] = i
+		attrs := fmt.Sprintf("label=%q", o.Name)
+		if !o.Found() {
+			attrs += ", color=red, fontcolor=red"
+		}
+		fmt.Fprintf(w, "\tn%d [%s];\n", i, attrs)
+	}
+	for _, o := range r.linkMap.Objects {
+		for _, dep := range o.Deps {
+			fmt.Fprintf(w, "\tn%d -> n%d [label=%q];\n", ids[o], ids[dep], string(dep.Rule))
+		}
+	}
+	_, err := fmt.Fprintln(w, "}")
+	return err
+}
+
+// renderDepsWhy prints every place searched for the library name (its
+// DT_NEEDED name or soname) and why each was passed over.
+func renderDepsWhy(w io.Writer, r *depsReport, name string) error {
+	found := false
+	for _, o := range r.linkMap.Objects[1:] {
+		if o.Name != name && o.Soname != name {
+			continue
+		}
+		found = true
+		needer := "the program"
+		if o.NeededBy != nil {
+			needer = o.NeededBy.Path
+		}
+		fmt.Fprintf(w, "%s, needed by %s:\n", o.Name, needer)
+		for _, c := range o.Tried {
+			verdict := "taken"
+			if c.Reason != "" {
+				verdict = c.Reason
+			}
+			fmt.Fprintf(w, "  %-16s %s: %s\n", c.Rule, c.Path, verdict)
+		}
+		if o.Found() {
+			fmt.Fprintf(w, "  => %s [%s]\n", o.Path, o.Rule)
+		} else {
+			fmt.Fprintf(w, "  => not found: %v\n", o.Err)
+		}
+	}
+	if !found {
+		return fmt.Errorf("%s is not in the link map of %s", name, r.File)
+	}
+	return nil
+}

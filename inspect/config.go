@@ -1,0 +1,105 @@
+package inspect
+
+import (
+	"debug/elf"
+	"strings"
+)
+
+// Config is the system and environment the loader runs in. The zero
+// value is this machine as the program would see it with an empty
+// environment.
+type Config struct {
+	// Root is a sysroot: the target's files, cache and configuration are
+	// read under it, and paths are still spelled as the target's loader
+	// spells them. "" is this machine.
+	Root string
+	// Env holds the loader's environment variables: LD_LIBRARY_PATH and
+	// LD_PRELOAD. Others are ignored.
+	Env map[string]string
+	// Secure is the loader's secure mode (AT_SECURE, a set-user-ID or
+	// set-group-ID program): LD_LIBRARY_PATH is ignored, LD_PRELOAD takes
+	// only names without a slash, and $ORIGIN is restricted.
+	Secure bool
+	// HWCaps lists the glibc-hwcaps subdirectories the loader searches,
+	// best first (x86-64-v3, x86-64-v2). nil means the ones this CPU
+	// supports.
+	HWCaps []string
+	// NoPreloadFile skips /etc/ld.so.preload.
+	NoPreloadFile bool
+}
+
+// defaultInterpreter is the standard PT_INTERP path of a machine's glibc
+// loader.
+func defaultInterpreter(id elfIdent) string {
+	switch id.machine {
+	case elf.EM_X86_64:
+		return "/lib64/ld-linux-x86-64.so.2"
+	case elf.EM_386:
+		return "/lib/ld-linux.so.2"
+	case elf.EM_AARCH64:
+		return "/lib/ld-linux-aarch64.so.1"
+	case elf.EM_ARM:
+		return "/lib/ld-linux-armhf.so.3"
+	case elf.EM_RISCV:
+		return "/lib/ld-linux-riscv64-lp64d.so.1"
+	case elf.EM_S390:
+		return "/lib/ld64.so.1"
+	case elf.EM_PPC64:
+		return "/lib64/ld64.so.2"
+	case elf.EM_PPC:
+		return "/lib/ld.so.1"
+	}
+	return ""
+}
+
+// multiarchTriplet is Debian's name for a machine's library directory,
+// used by its loader for the default directories and $LIB.
+func multiarchTriplet(m elf.Machine, c elf.Class, d elf.Data) string {
+	switch m {
+	case elf.EM_X86_64:
+		return "x86_64-linux-gnu"
+	case elf.EM_386:
+		return "i386-linux-gnu"
+	case elf.EM_AARCH64:
+		return "aarch64-linux-gnu"
+	case elf.EM_ARM:
+		return "arm-linux-gnueabihf"
+	case elf.EM_RISCV:
+		return "riscv64-linux-gnu"
+	case elf.EM_S390:
+		return "s390x-linux-gnu"
+	case elf.EM_PPC:
+		return "powerpc-linux-gnu"
+	case elf.EM_PPC64:
+		if d == elf.ELFDATA2LSB {
+			return "powerpc64le-linux-gnu"
+		}
+		return "powerpc64-linux-gnu"
+	}
+	return strings.ToLower(strings.TrimPrefix(m.String(), "EM_")) + "-linux-gnu"
+}
+
+// platformName is $PLATFORM for a machine: the kernel's AT_PLATFORM
+// string, which glibc may override for a CPU family.
+func platformName(m elf.Machine) string {
+	switch m {
+	case elf.EM_X86_64:
+		return "x86_64"
+	case elf.EM_386:
+		return "i686"
+	case elf.EM_AARCH64:
+		return "aarch64"
+	case elf.EM_S390:
+		return "s390x"
+	}
+	return strings.ToLower(strings.TrimPrefix(m.String(), "EM_"))
+}
+
+// legacyHWCapNames are the hwcap strings glibc 2.36 still turns into
+// legacy capability subdirectories (dl_hwcap masked by HWCAP_IMPORTANT).
+func legacyHWCapNames(m elf.Machine) []string {
+	if m == elf.EM_X86_64 {
+		return []string{"x86_64"}
+	}
+	return nil
+}

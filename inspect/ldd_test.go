@@ -1,0 +1,165 @@
+package inspect
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// lddLine matches one line of ldd's output and drops the load address.
+var lddAddress = regexp.MustCompile(` \(0x[0-9a-f]+\)$`)
+
+// runLdd runs the real ldd on path with a clean loader environment and
+// returns its lines without load addresses and without the vDSO, or ok
+// false when ldd does not list the file (static, not loadable here).
+func runLdd(path string) ([]string, bool) {
+	cmd := exec.Command("ldd", path)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, false
+	}
+	var lines []string
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		line = strings.TrimSpace(lddAddress.ReplaceAllString(line, ""))
+		switch {
+		case line == "", strings.HasPrefix(line, "linux-vdso.so"):
+			continue
+		case strings.Contains(line, "statically linked"), strings.Contains(line, "not a dynamic executable"):
+			return nil, false
+		}
+		lines = append(lines, line)
+	}
+	return lines, true
+}
+
+// predictLdd renders Resolve's link map the way ldd prints it.
+func predictLdd(lm *LinkMap) []string {
+	var lines []string
+	for _, o := range lm.Objects[1:] {
+		switch {
+		case !o.Found():
+			lines = append(lines, o.Name+" => not found")
+		case o.Name == o.Path:
+			lines = append(lines, o.Path)
+		default:
+			lines = append(lines, o.Name+" => "+o.Path)
+		}
+	}
+	return lines
+}
+
+// dynamicELFs lists the regular ELF files with a PT_DYNAMIC under dirs,
+// without following symlinks.
+func dynamicELFs(tb testing.TB, dirs ...string) []string {
+	var paths []string
+	for _, dir := range dirs {
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return nil
+			}
+			f, err := elf.Open(path)
+			if err != nil {
+				return nil
+			}
+			defer f.Close()
+			for _, p := range f.Progs {
+				if p.Type == elf.PT_DYNAMIC {
+					paths = append(paths, path)
+					break
+				}
+			}
+			return nil
+		})
+	}
+	if len(paths) == 0 {
+		tb.Skipf("no dynamic ELF files under %v", dirs)
+	}
+	return paths
+}
+
+// TestResolveMatchesLdd compares Resolve with the real ldd over every
+// dynamic ELF file of the system: same libraries, same paths, same order.
+func TestResolveMatchesLdd(t *testing.T) {
+	if _, err := exec.LookPath("ldd"); err != nil {
+		t.Skip("ldd not installed")
+	}
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the system walk assumes x86-64 library directories")
+	}
+	dirs := []string{"/usr/bin", "/usr/sbin", "/usr/lib/x86_64-linux-gnu"}
+	paths := dynamicELFs(t, dirs...)
+	if testing.Short() {
+		paths = paths[:min(len(paths), 60)]
+	}
+	type result struct {
+		path string
+		diff string
+		skip bool
+	}
+	results := make([]result, len(paths))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.NumCPU() {
+		wg.Go(func() {
+			for i := range next {
+				results[i] = compareLdd(paths[i])
+			}
+		})
+	}
+	for i := range paths {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var compared, skipped, mismatched int
+	for _, r := range results {
+		switch {
+		case r.skip:
+			skipped++
+		case r.diff != "":
+			mismatched++
+			if mismatched <= 20 {
+				t.Errorf("%s:\n%s", r.path, r.diff)
+			}
+		default:
+			compared++
+		}
+	}
+	t.Logf("%d files agree with ldd, %d differ, %d not listed by ldd (static or not loadable)", compared, mismatched, skipped)
+	_ = os.Stdout
+}
+
+func compareLdd(path string) (r struct {
+	path string
+	diff string
+	skip bool
+}) {
+	r.path = path
+	want, ok := runLdd(path)
+	if !ok {
+		r.skip = true
+		return r
+	}
+	lm, err := Resolve(path, Config{NoPreloadFile: false})
+	if err != nil {
+		r.diff = fmt.Sprintf("Resolve: %v", err)
+		return r
+	}
+	got := predictLdd(lm)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "  elfx:\n    %s\n  ldd:\n    %s", strings.Join(got, "\n    "), strings.Join(want, "\n    "))
+		r.diff = b.String()
+	}
+	return r
+}

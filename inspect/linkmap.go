@@ -1,0 +1,79 @@
+package inspect
+
+import "debug/elf"
+
+// Rule names how the loader found a library; the strings are elfx deps's
+// JSON "via" values.
+type Rule string
+
+const (
+	RuleRPATH         Rule = "rpath"           // DT_RPATH of the needing object or of an object that loaded it
+	RuleLDLibraryPath Rule = "ld_library_path" // the LD_LIBRARY_PATH directories
+	RuleRUNPATH       Rule = "runpath"         // DT_RUNPATH of the needing object
+	RuleCache         Rule = "ld.so.cache"     // /etc/ld.so.cache
+	RuleDefault       Rule = "default"         // the loader's built-in directories
+	RulePreload       Rule = "preload"         // LD_PRELOAD or /etc/ld.so.preload
+	RuleDirect        Rule = "direct"          // a name with a slash, opened as it is, or the program interpreter
+	RuleNotFound      Rule = "not found"
+)
+
+// Object is one entry of the link map.
+type Object struct {
+	// Name is the name the object was first asked for by: the DT_NEEDED
+	// string (after $ORIGIN-style substitution), the LD_PRELOAD entry, or
+	// the program's path.
+	Name string
+	// Path is the file the loader opened, spelled as the loader spells
+	// it (never canonicalised); "" when the library was not found.
+	Path     string
+	Rule     Rule
+	NeededBy *Object // the object whose DT_NEEDED first loaded it; nil for the program and preloads
+	Depth    int     // 0 for the program, 1 for its direct dependencies and preloads, ...
+	// Tried lists every file the search looked at, in order, with the
+	// reason each was passed over; the last one is the file taken, when
+	// one was.
+	Tried []Candidate
+	// Err says why the object is missing or unusable; nil when it loaded.
+	Err error
+	// Deps are the objects its DT_NEEDED entries resolved to, in order
+	// (repeats included): the edges of the dependency graph.
+	Deps []*Object
+
+	Soname  string
+	Needed  []string // DT_NEEDED entries as written in the file
+	Machine elf.Machine
+	Class   elf.Class
+
+	interp   bool     // the program interpreter, loaded by the kernel
+	reserved bool     // already in the breadth-first search list (l_reserved)
+	names    []string // every name the object answers to (l_libname)
+	id       fileID
+	rpath    *searchList // DT_RPATH, expanded; nil when the object has none
+	runpath  *searchList // DT_RUNPATH, expanded
+	flags1   elf.DynFlag1
+	origin   string // the directory $ORIGIN expands to
+	loader   *Object
+	deps     []string // DT_NEEDED after DST substitution
+}
+
+// Found reports whether the loader found the object.
+func (o *Object) Found() bool { return o.Err == nil && o.Path != "" }
+
+// Candidate is one file the search looked at.
+type Candidate struct {
+	Path   string
+	Rule   Rule
+	Reason string // why it was passed over; "" for the file taken
+}
+
+// LinkMap is the loader's list of loaded objects for a program, in the
+// order it builds it: the program, the preloads, then its dependencies
+// breadth first, as _dl_map_object_deps adds them (ldd's order).
+type LinkMap struct {
+	Objects     []*Object // Objects[0] is the program
+	Interpreter string    // PT_INTERP of the program, "" when it has none
+}
+
+// fileID identifies a file by device and inode, as the loader does to
+// notice one library reached by two names.
+type fileID struct{ dev, ino uint64 }

@@ -1,0 +1,663 @@
+package inspect
+
+import (
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/elfx/elfx/elfx"
+)
+
+// resolver is one emulation of the loader's startup for one program.
+type resolver struct {
+	cfg        Config
+	caps       []string // capability subdirectories, best first, each ending in '/', the last ""
+	platform   string   // $PLATFORM
+	libDir     string   // $LIB
+	systemDirs []string // the default directories, each ending in '/'
+	dirs       map[string]*searchDir
+	system     *searchList
+	env        *searchList // LD_LIBRARY_PATH; nil when unset or ignored
+	cache      *Cache
+	files      map[string]*fileInfo // every file read, by the path opened
+
+	main    *Object
+	interp  *Object
+	loaded  []*Object // the link map in load order, the interpreter apart
+	host    elfIdent  // what open_verify accepts: the program's class, data and machine
+	rtldRef bool      // a DT_NEEDED named the interpreter
+}
+
+type elfIdent struct {
+	class   elf.Class
+	data    elf.Data
+	machine elf.Machine
+}
+
+// Resolve builds the link map glibc's loader would build for the program
+// at path, without running it: the preloads, then every DT_NEEDED breadth
+// first, each library searched for as _dl_map_object searches. The error
+// is for a program that cannot be read at all; a library that cannot be
+// found or read is an Object with Err set.
+func Resolve(path string, cfg Config) (*LinkMap, error) {
+	f, err := elfx.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	info, err := readObject(f)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	r := &resolver{
+		cfg:   cfg,
+		dirs:  map[string]*searchDir{},
+		files: map[string]*fileInfo{},
+		host:  info.ident,
+	}
+	r.init()
+	main := &Object{Name: path, Path: path, Rule: RuleDirect, names: []string{path}}
+	r.main = main
+	if err := r.fill(main, info); err != nil {
+		return nil, err
+	}
+	main.origin = programOrigin(r.hostPath(path))
+	r.loaded = append(r.loaded, main)
+	interp := info.interp
+	if interp == "" && info.hasDynamic {
+		// A shared library given as the program: ldd runs it under the
+		// system's loader, which then answers to its standard path.
+		interp = defaultInterpreter(info.ident)
+	}
+	if interp != "" {
+		r.loadInterpreter(interp)
+	}
+	main.rpath, main.runpath = r.objectPaths(main, info)
+	if !cfg.Secure {
+		if llp := cfg.Env["LD_LIBRARY_PATH"]; llp != "" {
+			r.env = r.decompose(llp, ":;", main, RuleLDLibraryPath)
+			r.env.fixed = true
+		}
+	}
+	queue := append([]*Object{main}, r.preloads()...)
+	for i := 0; i < len(queue); i++ {
+		o := queue[i]
+		for _, name := range o.deps {
+			dep := r.mapObject(o, name, RuleNotFound)
+			o.Deps = append(o.Deps, dep)
+			if dep.reserved {
+				continue
+			}
+			dep.reserved = true
+			dep.NeededBy, dep.Depth = o, o.Depth+1
+			if dep == r.interp {
+				r.rtldRef = true
+			}
+			queue = append(queue, dep)
+		}
+	}
+	return &LinkMap{Objects: r.linkMapOrder(queue), Interpreter: info.interp}, nil
+}
+
+// init derives the machine-dependent parts of the search from the program.
+func (r *resolver) init() {
+	m := r.host.machine
+	triplet := multiarchTriplet(m, r.host.class, r.host.data)
+	r.libDir = "lib/" + triplet
+	r.platform = platformName(m)
+	r.systemDirs = []string{"/lib/" + triplet + "/", "/usr/lib/" + triplet + "/", "/lib/", "/usr/lib/"}
+	hwcaps := r.cfg.HWCaps
+	if hwcaps == nil {
+		hwcaps = ActiveHWCaps(m)
+	}
+	r.caps = capabilityDirs(hwcaps, legacyHWCapNames(m), r.platform)
+	r.system = &searchList{rule: RuleDefault, fixed: true}
+	for _, d := range r.systemDirs {
+		r.system.dirs = append(r.system.dirs, r.dir(d))
+	}
+	if c, err := ReadCache(r.hostPath("/etc/ld.so.cache")); err == nil {
+		r.cache = c
+	}
+}
+
+// capabilityDirs lists the subdirectories open_path tries in each search
+// directory, as _dl_important_hwcaps builds them: the glibc-hwcaps
+// subdirectories, then every subset of the legacy hwcap names, the
+// platform and "tls", largest first, ending with the directory itself.
+func capabilityDirs(hwcaps, legacy []string, platform string) []string {
+	var caps []string
+	for _, h := range hwcaps {
+		caps = append(caps, "glibc-hwcaps/"+h+"/")
+	}
+	parts := append([]string{}, legacy...)
+	if platform != "" {
+		parts = append(parts, platform)
+	}
+	parts = append(parts, "tls")
+	for set := 1<<len(parts) - 1; set >= 0; set-- {
+		var b strings.Builder
+		for m := len(parts) - 1; m >= 0; m-- {
+			if set&(1<<m) != 0 {
+				b.WriteString(parts[m])
+				b.WriteByte('/')
+			}
+		}
+		caps = append(caps, b.String())
+	}
+	return caps
+}
+
+// hostPath is where the target's path p is found on this machine.
+func (r *resolver) hostPath(p string) string {
+	if r.cfg.Root == "" || !strings.HasPrefix(p, "/") {
+		return p
+	}
+	return filepath.Join(r.cfg.Root, p)
+}
+
+// programOrigin is the program's $ORIGIN when it runs: the directory of
+// its resolved path, which the loader reads from /proc/self/exe.
+func programOrigin(path string) string {
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		path = resolved
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return filepath.Dir(path)
+}
+
+// objectOrigin is a library's $ORIGIN: the directory part of the path it
+// was opened by, made absolute against the current directory, not
+// canonicalised (_dl_new_object).
+func objectOrigin(realname string) string {
+	i := strings.LastIndexByte(realname, '/')
+	dir := "."
+	switch {
+	case i == 0:
+		return "/"
+	case i > 0:
+		dir = realname[:i]
+	}
+	if strings.HasPrefix(dir, "/") {
+		return dir
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	if dir == "." && i < 0 {
+		return wd
+	}
+	return wd + "/" + dir
+}
+
+// loadInterpreter records the program interpreter, which the kernel
+// loaded: it answers to its PT_INTERP path and its soname.
+func (r *resolver) loadInterpreter(path string) {
+	o := &Object{Name: path, Path: path, Rule: RuleDirect, interp: true, names: []string{path}}
+	fi := r.read(path)
+	if fi.err != nil {
+		o.Err = fi.err
+	} else {
+		r.fill(o, fi.info)
+		if o.Soname != "" {
+			o.names = append(o.names, o.Soname)
+		}
+	}
+	r.interp = o
+}
+
+// preloads maps LD_PRELOAD and /etc/ld.so.preload, in that order, as
+// rtld's do_preload does: with the program as loader, and a preload that
+// cannot be loaded dropped with a warning rather than faked.
+func (r *resolver) preloads() []*Object {
+	var names []string
+	for _, p := range splitAny(r.cfg.Env["LD_PRELOAD"], " :") {
+		if p != "" && (!r.cfg.Secure || !strings.Contains(p, "/")) {
+			names = append(names, p)
+		}
+	}
+	if !r.cfg.NoPreloadFile {
+		if b, err := os.ReadFile(r.hostPath("/etc/ld.so.preload")); err == nil {
+			for _, p := range splitAny(string(b), ": \t\n") {
+				if p != "" {
+					names = append(names, p)
+				}
+			}
+		}
+	}
+	var objs []*Object
+	for _, name := range names {
+		o := r.mapObject(r.main, name, RulePreload)
+		if !o.Found() {
+			// rtld reports "object ... cannot be preloaded: ignored".
+			r.drop(o)
+			continue
+		}
+		if o.reserved {
+			continue
+		}
+		o.reserved = true
+		o.Rule, o.NeededBy, o.Depth = RulePreload, r.main, 1
+		objs = append(objs, o)
+	}
+	return objs
+}
+
+// drop removes a failed preload from the link map.
+func (r *resolver) drop(o *Object) {
+	for i, l := range r.loaded {
+		if l == o {
+			r.loaded = append(r.loaded[:i], r.loaded[i+1:]...)
+			return
+		}
+	}
+}
+
+// linkMapOrder is the final link map: the objects in load order, with the
+// interpreter moved after its predecessor in the breadth-first search
+// list when a DT_NEEDED named it, and left out otherwise, as rtld does.
+func (r *resolver) linkMapOrder(searchList []*Object) []*Object {
+	objs := append([]*Object{}, r.loaded...)
+	if r.interp == nil || !r.rtldRef {
+		return objs
+	}
+	var pred *Object
+	for i, o := range searchList {
+		if o == r.interp && i > 0 {
+			pred = searchList[i-1]
+		}
+	}
+	for i, o := range objs {
+		if o == pred {
+			return append(objs[:i+1], append([]*Object{r.interp}, objs[i+1:]...)...)
+		}
+	}
+	return append(objs, r.interp)
+}
+
+// mapObject is _dl_map_object: the object already loaded under that name
+// or soname, or a new one found by the search rules, or a "not found"
+// entry. rule is the rule to record for a library found by name with a
+// slash when it is not RuleNotFound.
+func (r *resolver) mapObject(loader *Object, name string, preload Rule) *Object {
+	if l := r.findLoaded(name); l != nil {
+		return l
+	}
+	o := &Object{Name: name, loader: loader, names: []string{name}}
+	var fi *fileInfo
+	if !strings.Contains(name, "/") {
+		fi = r.search(o, loader, name)
+	} else {
+		path := r.substituteDST(loader, name)
+		if path == "" {
+			o.Err = fmt.Errorf("%s: empty dynamic string token substitution", name)
+		} else {
+			fi = r.try(o, path, RuleDirect)
+		}
+	}
+	if fi == nil || fi.err != nil {
+		if o.Err == nil {
+			o.Err = notFound(name, fi)
+		}
+		o.Rule = RuleNotFound
+		r.loaded = append(r.loaded, o)
+		return o
+	}
+	if l := r.sameFile(fi.id); l != nil {
+		l.names = append(l.names, name)
+		return l
+	}
+	o.Path = o.Tried[len(o.Tried)-1].Path
+	o.Rule = o.Tried[len(o.Tried)-1].Rule
+	o.id = fi.id
+	r.fill(o, fi.info)
+	o.origin = objectOrigin(o.Path)
+	o.rpath, o.runpath = r.objectPaths(o, fi.info)
+	r.loaded = append(r.loaded, o)
+	return o
+}
+
+func notFound(name string, fi *fileInfo) error {
+	if fi != nil && fi.err != nil {
+		return fi.err
+	}
+	return fmt.Errorf("%s: cannot open shared object file: No such file or directory", name)
+}
+
+// findLoaded finds a loaded object by one of its names or its soname
+// (_dl_name_match_p, then l_soname). Objects not found are never matched.
+func (r *resolver) findLoaded(name string) *Object {
+	for _, l := range r.searchOrder() {
+		if !l.Found() {
+			continue
+		}
+		for _, n := range l.names {
+			if n == name {
+				return l
+			}
+		}
+		if l.Soname == name {
+			l.names = append(l.names, name)
+			return l
+		}
+	}
+	return nil
+}
+
+// searchOrder is the namespace list the loader walks to match names: the
+// program, then the interpreter (rtld adds itself right after the
+// program), then the libraries in load order.
+func (r *resolver) searchOrder() []*Object {
+	if r.interp == nil {
+		return r.loaded
+	}
+	return append([]*Object{r.loaded[0], r.interp}, r.loaded[1:]...)
+}
+
+// sameFile finds a loaded object that is the same file (device and
+// inode) as one just opened under another name.
+func (r *resolver) sameFile(id fileID) *Object {
+	for _, l := range r.searchOrder() {
+		if l.Found() && l.id == id && id != (fileID{}) {
+			return l
+		}
+	}
+	return nil
+}
+
+// search runs the search order of _dl_map_object for a name without a
+// slash: the DT_RPATH of the loader and of the objects that loaded it
+// (unless the loader has DT_RUNPATH), the program's DT_RPATH,
+// LD_LIBRARY_PATH, the loader's DT_RUNPATH, ld.so.cache, then the default
+// directories, the last two unless DF_1_NODEFLIB.
+func (r *resolver) search(o, loader *Object, name string) *fileInfo {
+	if loader.runpath == nil {
+		didMain := false
+		for l := loader; l != nil; l = l.loader {
+			if l.rpath == nil || l.rpath.disabled {
+				continue
+			}
+			if fi := r.openPath(o, name, l.rpath); fi != nil {
+				return fi
+			}
+			didMain = didMain || l == r.main
+		}
+		if !didMain && r.main.rpath != nil && !r.main.rpath.disabled {
+			if fi := r.openPath(o, name, r.main.rpath); fi != nil {
+				return fi
+			}
+		}
+	}
+	if r.env != nil {
+		if fi := r.openPath(o, name, r.env); fi != nil {
+			return fi
+		}
+	}
+	if loader.runpath != nil && !loader.runpath.disabled {
+		if fi := r.openPath(o, name, loader.runpath); fi != nil {
+			return fi
+		}
+	}
+	nodeflib := loader.flags1&elf.DF_1_NODEFLIB != 0
+	if r.cache != nil && !r.cfg.Secure || r.cache != nil && o.Rule != RulePreload {
+		if path := r.cache.Lookup(name, r.host.machine, r.host.class, r.hwcaps()); path != "" {
+			if nodeflib && r.inSystemDir(path) {
+				o.Tried = append(o.Tried, Candidate{Path: path, Rule: RuleCache, Reason: "in a default directory, and the needing object has DF_1_NODEFLIB"})
+			} else if fi := r.try(o, path, RuleCache); fi != nil {
+				return fi
+			}
+		}
+	}
+	if !nodeflib {
+		return r.openPath(o, name, r.system)
+	}
+	return nil
+}
+
+func (r *resolver) hwcaps() []string {
+	var h []string
+	for _, c := range r.caps {
+		if sub, ok := strings.CutPrefix(c, "glibc-hwcaps/"); ok {
+			h = append(h, strings.TrimSuffix(sub, "/"))
+		}
+	}
+	return h
+}
+
+func (r *resolver) inSystemDir(path string) bool {
+	for _, d := range r.systemDirs {
+		if strings.HasPrefix(path, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// openPath is open_path: each directory with each capability
+// subdirectory, skipping the ones known to be missing; it stops at the
+// first usable file, or at a file that makes the load fail.
+func (r *resolver) openPath(o *Object, name string, sl *searchList) *fileInfo {
+	any := false
+	for _, d := range sl.dirs {
+		hereAny := false
+		for i, c := range r.caps {
+			if d.status[i] == statusMissing {
+				continue
+			}
+			fi := r.try(o, d.name+c+name, sl.rule)
+			if d.status[i] == statusUnknown {
+				if fi != nil && fi.err == nil {
+					d.status[i] = statusExisting
+				} else if st, err := os.Stat(r.hostPath(strings.TrimSuffix(d.name+c, "/"))); err != nil || !st.IsDir() {
+					d.status[i] = statusMissing
+				} else {
+					d.status[i] = statusExisting
+				}
+			}
+			hereAny = hereAny || d.status[i] != statusMissing
+			if fi != nil {
+				return fi
+			}
+		}
+		any = any || hereAny
+	}
+	if !any && !sl.fixed {
+		sl.disabled = true
+	}
+	return nil
+}
+
+// try is open_verify on one candidate: nil to go on searching, a fileInfo
+// for a usable file, or a fileInfo with err for a file that makes the
+// loader give up on this name.
+func (r *resolver) try(o *Object, path string, rule Rule) *fileInfo {
+	fi := r.read(path)
+	c := Candidate{Path: path, Rule: rule}
+	switch {
+	case fi.missing:
+		c.Reason = "no such file"
+	case fi.err != nil:
+		c.Reason = fi.err.Error()
+	case fi.info.ident.class != r.host.class:
+		c.Reason = fmt.Sprintf("wrong ELF class: %v", fi.info.ident.class)
+	case fi.info.ident.machine != r.host.machine:
+		c.Reason = fmt.Sprintf("wrong machine: %v", fi.info.ident.machine)
+	}
+	o.Tried = append(o.Tried, c)
+	switch {
+	case c.Reason == "":
+		return fi
+	case fi.fatal:
+		return fi
+	}
+	return nil
+}
+
+// fileInfo is what the search learnt of one path.
+type fileInfo struct {
+	missing bool  // the file does not exist or cannot be opened (ENOENT, EACCES): go on
+	fatal   bool  // the file exists but is unusable, which ends the search for this name
+	err     error // why the file cannot be used
+	id      fileID
+	info    *objectInfo
+}
+
+// read opens path once per run and remembers what it found.
+func (r *resolver) read(path string) *fileInfo {
+	if fi, ok := r.files[path]; ok {
+		return fi
+	}
+	fi := r.readFile(path)
+	r.files[path] = fi
+	return fi
+}
+
+func (r *resolver) readFile(path string) *fileInfo {
+	host := r.hostPath(path)
+	st, err := os.Stat(host)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.ENOTDIR) {
+			return &fileInfo{missing: true, err: err}
+		}
+		return &fileInfo{fatal: true, err: err}
+	}
+	fi := &fileInfo{}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		fi.id = fileID{dev: uint64(sys.Dev), ino: sys.Ino}
+	}
+	f, err := elfx.Open(host)
+	if err != nil {
+		fi.fatal, fi.err = true, fmt.Errorf("%s: %w", path, loaderError(err))
+		return fi
+	}
+	defer f.Close()
+	info, err := readObject(f)
+	if err != nil {
+		fi.fatal, fi.err = true, fmt.Errorf("%s: %w", path, err)
+		return fi
+	}
+	if info.ident.class == r.host.class && info.ident.machine == r.host.machine {
+		if err := r.verify(f); err != nil {
+			fi.fatal, fi.err = true, fmt.Errorf("%s: %w", path, err)
+			return fi
+		}
+	}
+	fi.info = info
+	return fi
+}
+
+// verify makes the checks of open_verify that end the search with an
+// error rather than passing the file over.
+func (r *resolver) verify(f *elfx.File) error {
+	switch {
+	case f.Data != r.host.data:
+		return fmt.Errorf("ELF file data encoding not %s", map[elf.Data]string{elf.ELFDATA2LSB: "little-endian", elf.ELFDATA2MSB: "big-endian"}[r.host.data])
+	case f.OSABI != elf.ELFOSABI_NONE && f.OSABI != elf.ELFOSABI_LINUX:
+		return errors.New("ELF file OS ABI invalid")
+	case f.Type != elf.ET_DYN && f.Type != elf.ET_EXEC:
+		return errors.New("only ET_DYN and ET_EXEC can be loaded")
+	}
+	return nil
+}
+
+// loaderError words a reader error the way the loader reports the file.
+func loaderError(err error) error {
+	var fe *elfx.FormatError
+	if errors.As(err, &fe) && strings.Contains(fe.Msg, "not an ELF file") {
+		return errors.New("invalid ELF header")
+	}
+	if errors.As(err, &fe) && strings.Contains(fe.Msg, "truncated") {
+		return errors.New("file too short")
+	}
+	return err
+}
+
+// objectInfo is what the loader takes from a file's headers and dynamic
+// array.
+type objectInfo struct {
+	ident                elfIdent
+	interp               string
+	soname               string
+	needed               []string
+	rpath                string
+	runpath              string
+	hasRPATH, hasRUNPATH bool
+	hasDynamic           bool
+	flags1               elf.DynFlag1
+}
+
+func readObject(f *elfx.File) (*objectInfo, error) {
+	info := &objectInfo{ident: elfIdent{f.Class, f.Data, f.Machine}}
+	var err error
+	if info.interp, err = f.Interpreter(); err != nil {
+		return nil, err
+	}
+	d, err := f.Dynamic()
+	if err != nil || d == nil {
+		return info, err
+	}
+	info.hasDynamic = true
+	info.soname, info.flags1 = d.Soname, d.Flags1
+	info.needed = append(info.needed, d.Needed...)
+	for _, e := range d.Entries {
+		switch e.Tag {
+		case elf.DT_RPATH:
+			if !info.hasRPATH {
+				info.rpath, info.hasRPATH = e.Str, true
+			}
+		case elf.DT_RUNPATH:
+			if !info.hasRUNPATH {
+				info.runpath, info.hasRUNPATH = e.Str, true
+			}
+		}
+	}
+	return info, nil
+}
+
+// fill copies what the link map shows of a file into o, with its
+// DT_NEEDED names after dynamic string token substitution.
+func (r *resolver) fill(o *Object, info *objectInfo) error {
+	o.Soname, o.Needed, o.flags1 = info.soname, info.needed, info.flags1
+	o.Machine, o.Class = info.ident.machine, info.ident.class
+	return nil
+}
+
+// objectPaths decomposes an object's DT_RPATH and DT_RUNPATH; an object
+// with DT_RUNPATH has its DT_RPATH ignored. It also expands the object's
+// DT_NEEDED names, which need its $ORIGIN.
+func (r *resolver) objectPaths(o *Object, info *objectInfo) (rpath, runpath *searchList) {
+	for _, n := range info.needed {
+		if exp := r.substituteDST(o, n); exp != "" {
+			o.deps = append(o.deps, exp)
+		} else {
+			o.deps = append(o.deps, n)
+		}
+	}
+	if info.hasRUNPATH {
+		return nil, r.objectList(info.runpath, o, RuleRUNPATH)
+	}
+	if info.hasRPATH {
+		return r.objectList(info.rpath, o, RuleRPATH), nil
+	}
+	return nil, nil
+}
+
+// objectList is decompose_rpath: an empty path, or one that expands to
+// nothing, is no path at all.
+func (r *resolver) objectList(path string, o *Object, rule Rule) *searchList {
+	if path == "" {
+		return &searchList{rule: rule, disabled: true}
+	}
+	sl := r.decompose(path, ":", o, rule)
+	if len(sl.dirs) == 0 {
+		sl.disabled = true
+	}
+	return sl
+}
