@@ -26,6 +26,8 @@ demo: build
 	./$(BIN) dynamic $(DEMO_DIR)/x86_64/lib/libplugin.so
 	./$(BIN) symbols --defined $(DEMO_DIR)/x86_64/lib/libvers.so
 	./$(BIN) info --format json $(DEMO_DIR)/x86_64/prog-now
+	./$(BIN) deps $(DEMO_DIR)/x86_64/prog-runpath
+	./$(BIN) deps --format ldd --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/prog
 
 bench:
 	$(GO) test ./elfx -run '^$$' -bench ReadDynamicInfo -benchtime 1x -benchmem

@@ -102,20 +102,21 @@ func (f *File) readSymbolTable() (*symbolTable, error) {
 	return t, nil
 }
 
-// symbolCount sizes DT_SYMTAB, which the dynamic array does not. The
-// .dynsym section header says it exactly when it is there; the loader's view
-// is the hash tables: nchain of DT_HASH, or the end of DT_GNU_HASH's last
-// chain.
+// symbolCount sizes DT_SYMTAB, which the dynamic array does not, from the
+// loader's own view: nchain of DT_HASH, or the end of DT_GNU_HASH's last
+// chain (the symbols before symoffset and the hashed ones after it are
+// all of them). Only a file with neither table falls back to its .dynsym
+// section header, which also saves reading the end of every file.
 func (f *File) symbolCount(addr uint64, t *symbolTable) (uint64, error) {
-	if n, ok := f.dynsymSectionCount(addr); ok {
-		return n, nil
-	}
 	if t.sysv != nil {
 		return uint64(t.sysv.nchain), nil
 	}
 	if t.gnu != nil {
 		n, err := t.gnu.symbolCount(f)
 		return uint64(n), err
+	}
+	if n, ok := f.dynsymSectionCount(addr); ok {
+		return n, nil
 	}
 	return 0, f.formatErr(0, "neither DT_HASH, DT_GNU_HASH nor a .dynsym section header gives the size of DT_SYMTAB")
 }

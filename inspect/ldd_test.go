@@ -5,7 +5,6 @@ import (
 	"debug/elf"
 	"fmt"
 	"io/fs"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/elfx/elfx/fixtures"
 )
 
 // lddLine matches one line of ldd's output and drops the load address.
@@ -21,9 +22,12 @@ var lddAddress = regexp.MustCompile(` \(0x[0-9a-f]+\)$`)
 // runLdd runs the real ldd on path with a clean loader environment and
 // returns its lines without load addresses and without the vDSO, or ok
 // false when ldd does not list the file (static, not loadable here).
-func runLdd(path string) ([]string, bool) {
+func runLdd(path string, env map[string]string) ([]string, bool) {
 	cmd := exec.Command("ldd", path)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	out, err := cmd.Output()
 	if err != nil {
 		return nil, false
@@ -45,6 +49,9 @@ func runLdd(path string) ([]string, bool) {
 // predictLdd renders Resolve's link map the way ldd prints it.
 func predictLdd(lm *LinkMap) []string {
 	var lines []string
+	for _, d := range lm.Dropped {
+		lines = append(lines, fmt.Sprintf("ERROR: ld.so: object '%s' from %s cannot be preloaded (cannot open shared object file): ignored.", d.Name, d.From))
+	}
 	for _, o := range lm.Objects[1:] {
 		switch {
 		case !o.Found():
@@ -112,7 +119,7 @@ func TestResolveMatchesLdd(t *testing.T) {
 	for range runtime.NumCPU() {
 		wg.Go(func() {
 			for i := range next {
-				results[i] = compareLdd(paths[i])
+				results[i] = compareLdd(paths[i], Config{})
 			}
 		})
 	}
@@ -136,21 +143,58 @@ func TestResolveMatchesLdd(t *testing.T) {
 		}
 	}
 	t.Logf("%d files agree with ldd, %d differ, %d not listed by ldd (static or not loadable)", compared, mismatched, skipped)
-	_ = os.Stdout
 }
 
-func compareLdd(path string) (r struct {
+// TestResolveMatchesLddOnFixtures compares Resolve with ldd on the x86-64
+// fixtures: programs that find their libraries through DT_RPATH or
+// DT_RUNPATH with $ORIGIN, through LD_LIBRARY_PATH, through a preload, or
+// miss them.
+func TestResolveMatchesLddOnFixtures(t *testing.T) {
+	if _, err := exec.LookPath("ldd"); err != nil {
+		t.Skip("ldd not installed")
+	}
+	set := fixtures.Build(t)
+	lib := filepath.Join(set.Dir, "x86_64", "lib")
+	envs := []map[string]string{
+		nil,
+		{"LD_LIBRARY_PATH": lib},
+		{"LD_LIBRARY_PATH": "/nonexistent:" + lib + ":"},
+		{"LD_LIBRARY_PATH": lib, "LD_PRELOAD": "libdata.so libvis.so"},
+		{"LD_PRELOAD": filepath.Join(lib, "libifunc.so") + ":libnotthere.so"},
+	}
+	var compared int
+	for _, fx := range set.Fixtures {
+		if fx.Machine != "x86_64" || fx.Has("static") {
+			continue
+		}
+		for _, env := range envs {
+			r := compareLdd(fx.Path, Config{Env: env})
+			if r.diff != "" {
+				t.Errorf("%s with %v:\n%s", fx.Name, env, r.diff)
+			}
+			if !r.skip {
+				compared++
+			}
+		}
+	}
+	if compared == 0 {
+		t.Fatal("ldd listed no fixture")
+	}
+	t.Logf("%d fixture runs agree with ldd", compared)
+}
+
+func compareLdd(path string, cfg Config) (r struct {
 	path string
 	diff string
 	skip bool
 }) {
 	r.path = path
-	want, ok := runLdd(path)
+	want, ok := runLdd(path, cfg.Env)
 	if !ok {
 		r.skip = true
 		return r
 	}
-	lm, err := Resolve(path, Config{NoPreloadFile: false})
+	lm, err := Resolve(path, cfg)
 	if err != nil {
 		r.diff = fmt.Sprintf("Resolve: %v", err)
 		return r

@@ -72,6 +72,16 @@ type Candidate struct {
 type LinkMap struct {
 	Objects     []*Object // Objects[0] is the program
 	Interpreter string    // PT_INTERP of the program, "" when it has none
+	// Dropped are the preloads the loader could not load: it warns and
+	// goes on without them.
+	Dropped []DroppedPreload
+}
+
+// DroppedPreload is a preload that could not be loaded.
+type DroppedPreload struct {
+	Name string
+	From string // "LD_PRELOAD" or the preload file's path
+	Err  error
 }
 
 // fileID identifies a file by device and inode, as the loader does to

@@ -84,7 +84,8 @@ func Resolve(path string, cfg Config) (*LinkMap, error) {
 			r.env.fixed = true
 		}
 	}
-	queue := append([]*Object{main}, r.preloads()...)
+	preloads, dropped := r.preloads()
+	queue := append([]*Object{main}, preloads...)
 	for i := 0; i < len(queue); i++ {
 		o := queue[i]
 		for _, name := range o.deps {
@@ -101,7 +102,7 @@ func Resolve(path string, cfg Config) (*LinkMap, error) {
 			queue = append(queue, dep)
 		}
 	}
-	return &LinkMap{Objects: r.linkMapOrder(queue), Interpreter: info.interp}, nil
+	return &LinkMap{Objects: r.linkMapOrder(queue), Interpreter: info.interp, Dropped: dropped}, nil
 }
 
 // init derives the machine-dependent parts of the search from the program.
@@ -216,28 +217,31 @@ func (r *resolver) loadInterpreter(path string) {
 // preloads maps LD_PRELOAD and /etc/ld.so.preload, in that order, as
 // rtld's do_preload does: with the program as loader, and a preload that
 // cannot be loaded dropped with a warning rather than faked.
-func (r *resolver) preloads() []*Object {
-	var names []string
+func (r *resolver) preloads() ([]*Object, []DroppedPreload) {
+	type preload struct{ name, from string }
+	var names []preload
 	for _, p := range splitAny(r.cfg.Env["LD_PRELOAD"], " :") {
 		if p != "" && (!r.cfg.Secure || !strings.Contains(p, "/")) {
-			names = append(names, p)
+			names = append(names, preload{p, "LD_PRELOAD"})
 		}
 	}
 	if !r.cfg.NoPreloadFile {
-		if b, err := os.ReadFile(r.hostPath("/etc/ld.so.preload")); err == nil {
+		const file = "/etc/ld.so.preload"
+		if b, err := os.ReadFile(r.hostPath(file)); err == nil {
 			for _, p := range splitAny(string(b), ": \t\n") {
 				if p != "" {
-					names = append(names, p)
+					names = append(names, preload{p, file})
 				}
 			}
 		}
 	}
 	var objs []*Object
-	for _, name := range names {
-		o := r.mapObject(r.main, name, RulePreload)
+	var dropped []DroppedPreload
+	for _, p := range names {
+		o := r.mapObject(r.main, p.name, RulePreload)
 		if !o.Found() {
-			// rtld reports "object ... cannot be preloaded: ignored".
 			r.drop(o)
+			dropped = append(dropped, DroppedPreload{Name: p.name, From: p.from, Err: o.Err})
 			continue
 		}
 		if o.reserved {
@@ -247,7 +251,7 @@ func (r *resolver) preloads() []*Object {
 		o.Rule, o.NeededBy, o.Depth = RulePreload, r.main, 1
 		objs = append(objs, o)
 	}
-	return objs
+	return objs, dropped
 }
 
 // drop removes a failed preload from the link map.

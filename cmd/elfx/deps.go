@@ -14,7 +14,15 @@ type depsReport struct {
 	File        string        `json:"file"`
 	Interpreter *string       `json:"interpreter"`
 	Libraries   []depsLibrary `json:"libraries"`
-	linkMap     *inspect.LinkMap
+	// Dropped are the preloads the loader would skip with a warning.
+	Dropped []droppedPreload `json:"dropped_preloads,omitempty"`
+	linkMap *inspect.LinkMap
+}
+
+type droppedPreload struct {
+	Name   string `json:"name"`
+	From   string `json:"from"`
+	Reason string `json:"reason"`
 }
 
 type depsLibrary struct {
@@ -102,11 +110,17 @@ func analyzeDeps(path string, cfg inspect.Config) (*depsReport, error) {
 		}
 		r.Libraries = append(r.Libraries, lib)
 	}
+	for _, d := range lm.Dropped {
+		r.Dropped = append(r.Dropped, droppedPreload{Name: d.Name, From: d.From, Reason: d.Err.Error()})
+	}
 	return r, nil
 }
 
 // renderDepsLdd prints ldd's lines without the load addresses.
 func renderDepsLdd(w io.Writer, r *depsReport) error {
+	for _, d := range r.Dropped {
+		fmt.Fprintf(w, "ERROR: ld.so: object '%s' from %s cannot be preloaded (cannot open shared object file): ignored.\n", d.Name, d.From)
+	}
 	for _, lib := range r.Libraries {
 		var err error
 		switch {
@@ -130,6 +144,9 @@ func renderDepsLdd(w io.Writer, r *depsReport) error {
 func renderDepsTree(w io.Writer, r *depsReport) error {
 	color := useColor(w)
 	main := r.linkMap.Objects[0]
+	for _, d := range r.Dropped {
+		fmt.Fprintf(w, "preload %s (from %s) would be ignored: %s\n", d.Name, d.From, d.Reason)
+	}
 	fmt.Fprintln(w, main.Path)
 	shown := map[*inspect.Object]bool{main: true}
 	var walk func(o *inspect.Object, prefix string) error
