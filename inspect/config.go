@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"debug/elf"
+	"runtime"
 	"strings"
 )
 
@@ -79,27 +80,41 @@ func multiarchTriplet(m elf.Machine, c elf.Class, d elf.Data) string {
 	return strings.ToLower(strings.TrimPrefix(m.String(), "EM_")) + "-linux-gnu"
 }
 
-// platformName is $PLATFORM for a machine: the kernel's AT_PLATFORM
-// string, which glibc may override for a CPU family.
-func platformName(m elf.Machine) string {
-	switch m {
-	case elf.EM_X86_64:
-		return "x86_64"
-	case elf.EM_386:
-		return "i686"
-	case elf.EM_AARCH64:
-		return "aarch64"
-	case elf.EM_S390:
-		return "s390x"
+// loaderTarget is the CPU as the target's loader sees it: this CPU when
+// the program is for this machine, else the capabilities every CPU of the
+// machine has, with the kernel's AT_PLATFORM string.
+func loaderTarget(m elf.Machine, c elf.Class) Target {
+	if m == hostMachine() {
+		if t := HostTarget(m, c); t.Platform != "" {
+			return t
+		}
 	}
-	return strings.ToLower(strings.TrimPrefix(m.String(), "EM_"))
+	hwcap, platform := baseLegacyCaps(m)
+	if platform == "" {
+		platform = strings.ToLower(strings.TrimPrefix(m.String(), "EM_"))
+	}
+	return Target{Machine: m, Class: c, HWCap: hwcap, Platform: platform}
 }
 
-// legacyHWCapNames are the hwcap strings glibc 2.36 still turns into
-// legacy capability subdirectories (dl_hwcap masked by HWCAP_IMPORTANT).
-func legacyHWCapNames(m elf.Machine) []string {
-	if m == elf.EM_X86_64 {
-		return []string{"x86_64"}
+// hostMachine is the machine this program runs on.
+func hostMachine() elf.Machine {
+	return map[string]elf.Machine{
+		"amd64": elf.EM_X86_64, "386": elf.EM_386, "arm64": elf.EM_AARCH64, "arm": elf.EM_ARM,
+		"riscv64": elf.EM_RISCV, "ppc64le": elf.EM_PPC64, "ppc64": elf.EM_PPC64, "s390x": elf.EM_S390,
+	}[runtime.GOARCH]
+}
+
+// legacyHWCapNames names the bits of GLRO(dl_hwcap), already masked by
+// the hwcap mask, that glibc 2.36 turns into legacy capability
+// subdirectories (_dl_hwcap_string), in bit order.
+func legacyHWCapNames(m elf.Machine, hwcap uint64) []string {
+	var names []string
+	if m == elf.EM_X86_64 || m == elf.EM_386 {
+		for bit, name := range []string{"sse2", "x86_64", "avx512_1"} {
+			if hwcap&(1<<bit) != 0 {
+				names = append(names, name)
+			}
+		}
 	}
-	return nil
+	return names
 }

@@ -91,18 +91,6 @@ func HostTarget(machine elf.Machine, class elf.Class) Target {
 	return t
 }
 
-// baseLegacyCaps are the legacy capabilities every CPU of an x86 machine
-// gives its loader: the x86_64 bit, or SSE2 and the i686 platform.
-func baseLegacyCaps(machine elf.Machine) (uint64, string) {
-	switch machine {
-	case elf.EM_X86_64:
-		return hwcapX86_64, ""
-	case elf.EM_386:
-		return hwcapX86SSE2, "i686"
-	}
-	return 0, ""
-}
-
 // x86Features are the CPU features glibc 2.36's get_isa_level
 // (sysdeps/x86/get-isa-level.h) and init_cpu_features test, as "usable":
 // the CPU has them and, for the AVX families, the OS saves their state.

@@ -204,13 +204,13 @@ func ReadCache(path string) (*Cache, error) {
 
 // ParseCache decodes an ld.so.cache image in any of the three formats.
 //
-// It accepts what _dl_load_cache_lookup accepts and rejects, as a
-// *elfx.FormatError, both what the loader ignores (a bad magic, a table
-// larger than the file, the wrong byte order) and what it would read past
-// the end of the file for or what makes ldconfig -p fail (strings without
-// a terminating NUL inside the file, a new table that overruns the file in
-// the compat layout, a malformed extension directory). Every lookup in a
-// Cache it returns is therefore well defined.
+// It rejects with a *elfx.FormatError what _dl_load_cache_lookup ignores
+// (a bad magic, a table larger than the file, a byte order marked invalid
+// or mixed), and also what the loader would read past the end of the file
+// for or what makes ldconfig -p fail: a string without a NUL inside the
+// file, a compat-layout new table that overruns the file (the loader does
+// not check it), a malformed extension directory. Every lookup in a Cache
+// it returns is therefore well defined.
 func ParseCache(data []byte) (*Cache, error) {
 	return parseCache("", data)
 }
@@ -312,10 +312,7 @@ func (p *cacheParser) parseOld() (*Cache, error) {
 			return nil, err
 		}
 		if nbo != bo {
-			// The new header says the other byte order; the old count
-			// must then be read in it too.
-			lastErr = p.errorf(off+28, "new-format header's byte order differs from the old table's")
-			continue
+			return nil, p.errorf(off+28, "new-format header's byte order differs from the old table's")
 		}
 		// The loader trusts this count; check it.
 		if n := uint64(p.u32(off + 20)); n > (size-off-cacheNewHeader)/cacheNewEntry {
@@ -468,18 +465,28 @@ type Target struct {
 
 // Lookup returns the path _dl_load_cache_lookup returns for name, or ""
 // when the cache has none, for a loader of the given machine and class
-// searching the given glibc-hwcaps subdirectories (best first). The legacy
-// capabilities are the ones every CPU of the machine has, and no legacy
-// platform; LookupTarget takes them explicitly.
+// searching the given glibc-hwcaps subdirectories (best first). The x86
+// ISA level is the highest the subdirectories imply, and the legacy
+// capabilities those every CPU of the machine has (x86-64: the x86_64
+// hwcap bit and no platform; i386: SSE2 and i686); LookupTarget takes
+// them explicitly, HostTarget gives this CPU's.
 func (c *Cache) Lookup(name string, machine elf.Machine, class elf.Class, hwcaps []string) string {
 	t := Target{Machine: machine, Class: class, HWCaps: hwcaps}
+	t.HWCap, t.Platform = baseLegacyCaps(machine)
+	return c.LookupTarget(name, t)
+}
+
+// baseLegacyCaps are the legacy capabilities every CPU of an x86 machine
+// gives its loader: the x86_64 bit and the kernel's AT_PLATFORM, which
+// names no platform bit, or SSE2 and the i686 platform.
+func baseLegacyCaps(machine elf.Machine) (uint64, string) {
 	switch machine {
 	case elf.EM_X86_64:
-		t.HWCap = hwcapX86_64
+		return hwcapX86_64, "x86_64"
 	case elf.EM_386:
-		t.HWCap, t.Platform = hwcapX86SSE2, "i686"
+		return hwcapX86SSE2, "i686"
 	}
-	return c.LookupTarget(name, t)
+	return 0, ""
 }
 
 // LookupTarget is Lookup for a loader described in full.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,7 +18,9 @@ import (
 const (
 	maxConfDepth = 64    // nested includes
 	maxConfFiles = 10000 // files read in all
+	maxGlobPaths = 10000 // paths include patterns match, in all
 	maxSymlinks  = 40    // __eloop_threshold, per path
+	pathMax      = 4096  // PATH_MAX: longer paths fail with ENAMETOOLONG
 )
 
 // ReadConf returns the library directories that ldconfig takes from the
@@ -88,6 +91,7 @@ type confReader struct {
 	seen  map[string]bool // resolved paths of dirs
 	stack []string        // resolved paths of the files being read
 	files int
+	paths int // paths globbed
 }
 
 // errConfLimit stops the whole read once a bound is hit.
@@ -144,9 +148,15 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 // file from.
 func (r *confReader) include(from, pattern string) error {
 	if !strings.HasPrefix(pattern, "/") {
-		pattern = filepath.Dir(from) + "/" + pattern
+		pattern = path.Dir(from) + "/" + pattern
 	}
-	matches := r.glob(pattern)
+	if len(pattern) >= pathMax {
+		return nil
+	}
+	matches, err := r.glob(pattern)
+	if err != nil {
+		return fmt.Errorf("%s: include %s: %w", from, pattern, err)
+	}
 	slices.Sort(matches)
 	for _, m := range matches {
 		if err := r.parseFile(m); errors.Is(err, errConfLimit) {
@@ -239,8 +249,9 @@ func (r *confReader) canon(name string) (string, error) {
 // glob is glibc's glob with no flags, on target paths: the directory part
 // is globbed first, the last component matched with fnmatch and
 // FNM_PERIOD, and a pattern without wildcards yields the path if it exists.
-// The caller sorts.
-func (r *confReader) glob(pattern string) []string {
+// The caller sorts. Wildcards over a symbolic link to a parent can match
+// without end, so the paths matched are counted.
+func (r *confReader) glob(pattern string) ([]string, error) {
 	i := strings.LastIndexByte(pattern, '/')
 	dir, file := pattern[:i], pattern[i+1:]
 	var dirs []string
@@ -248,7 +259,10 @@ func (r *confReader) glob(pattern string) []string {
 	case dir == "":
 		dirs = []string{"/"}
 	case globMagic(dir):
-		dirs = r.glob(dir)
+		var err error
+		if dirs, err = r.glob(dir); err != nil {
+			return nil, err
+		}
 	default:
 		dirs = []string{globUnescape(dir)}
 	}
@@ -259,12 +273,21 @@ func (r *confReader) glob(pattern string) []string {
 		return d + "/" + name
 	}
 	var out []string
+	add := func(p string) error {
+		if r.paths++; r.paths > maxGlobPaths {
+			return fmt.Errorf("%w: patterns match more than %d paths", errConfLimit, maxGlobPaths)
+		}
+		out = append(out, p)
+		return nil
+	}
 	for _, d := range dirs {
 		if !globMagic(file) {
 			p := join(d, globUnescape(file))
 			if fp, err := r.canon(p); err == nil {
 				if _, err := fs.Lstat(r.fsys, fp); err == nil {
-					out = append(out, p)
+					if err := add(p); err != nil {
+						return nil, err
+					}
 				}
 			}
 			continue
@@ -279,11 +302,13 @@ func (r *confReader) glob(pattern string) []string {
 		}
 		for _, e := range ents {
 			if fnmatch(file, e.Name()) {
-				out = append(out, join(d, e.Name()))
+				if err := add(join(d, e.Name())); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // globMagic reports whether a pattern has an unescaped wildcard.

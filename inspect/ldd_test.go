@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -206,4 +207,92 @@ func compareLdd(path string, cfg Config) (r struct {
 		r.diff = b.String()
 	}
 	return r
+}
+
+// TestSearchMatchesLDDebug compares every file the search tries with the
+// "trying file=" lines of the real loader's LD_DEBUG=libs, for the
+// fixtures under several LD_LIBRARY_PATH settings: the same directories,
+// capability subdirectories and order, and the same directories skipped
+// once known missing.
+func TestSearchMatchesLDDebug(t *testing.T) {
+	const rtld = "/lib64/ld-linux-x86-64.so.2"
+	if runtime.GOARCH != "amd64" {
+		t.Skip("needs the x86-64 loader")
+	}
+	if _, err := os.Stat(rtld); err != nil {
+		t.Skip(err)
+	}
+	set := fixtures.Build(t)
+	lib := filepath.Join(set.Dir, "x86_64", "lib")
+	envs := []map[string]string{
+		nil,
+		{"LD_LIBRARY_PATH": lib},
+		{"LD_LIBRARY_PATH": "/nonexistent/a:" + lib + "::/tmp"},
+	}
+	var compared int
+	for _, fx := range set.Fixtures {
+		if fx.Machine != "x86_64" || fx.Kind != "exec" || fx.Has("static") || fx.Has("static-pie") {
+			continue
+		}
+		for _, env := range envs {
+			want, err := debugTried(rtld, fx.Path, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lm, err := Resolve(fx.Path, Config{Env: env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string][]string{}
+			for _, o := range lm.Objects[1:] {
+				for _, c := range o.Tried {
+					got[o.Name] = append(got[o.Name], c.Path)
+				}
+			}
+			for name, w := range want {
+				if g := got[name]; strings.Join(g, "\n") != strings.Join(w, "\n") {
+					t.Errorf("%s with %v, search for %s:\n  elfx tried %d files:\n    %s\n  loader tried %d:\n    %s",
+						fx.Name, env, name, len(g), strings.Join(g, "\n    "), len(w), strings.Join(w, "\n    "))
+				}
+				compared++
+			}
+		}
+	}
+	if compared == 0 {
+		t.Fatal("the loader searched for nothing")
+	}
+	t.Logf("%d searches agree with LD_DEBUG=libs", compared)
+}
+
+// debugTried runs the loader in ldd's mode with LD_DEBUG=libs and returns,
+// for each library it searched for, the files it tried.
+func debugTried(rtld, prog string, env map[string]string) (map[string][]string, error) {
+	cmd := exec.Command(rtld, "--list", prog)
+	cmd.Env = []string{"LD_DEBUG=libs", "LC_ALL=C"}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			return nil, err
+		}
+	}
+	tried := map[string][]string{}
+	var current string
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		_, msg, ok := strings.Cut(line, ":\t")
+		if !ok {
+			continue
+		}
+		msg = strings.TrimSpace(msg)
+		if name, ok := strings.CutPrefix(msg, "find library="); ok {
+			current, _, _ = strings.Cut(name, " [")
+			tried[current] = []string{}
+		} else if file, ok := strings.CutPrefix(msg, "trying file="); ok && current != "" {
+			tried[current] = append(tried[current], file)
+		}
+	}
+	return tried, nil
 }

@@ -24,7 +24,8 @@ type resolver struct {
 	system     *searchList
 	env        *searchList // LD_LIBRARY_PATH; nil when unset or ignored
 	cache      *Cache
-	files      map[string]*fileInfo // every file read, by the path opened
+	target     Target    // the CPU's capabilities as this loader sees them
+	shared     *Resolver // what is read once for every program
 
 	main    *Object
 	interp  *Object
@@ -39,12 +40,8 @@ type elfIdent struct {
 	machine elf.Machine
 }
 
-// Resolve builds the link map glibc's loader would build for the program
-// at path, without running it: the preloads, then every DT_NEEDED breadth
-// first, each library searched for as _dl_map_object searches. The error
-// is for a program that cannot be read at all; a library that cannot be
-// found or read is an Object with Err set.
-func Resolve(path string, cfg Config) (*LinkMap, error) {
+// resolve emulates the loader's startup for one program.
+func resolve(rv *Resolver, path string) (*LinkMap, error) {
 	f, err := elfx.Open(path)
 	if err != nil {
 		return nil, err
@@ -54,11 +51,12 @@ func Resolve(path string, cfg Config) (*LinkMap, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg := rv.cfg
 	r := &resolver{
-		cfg:   cfg,
-		dirs:  map[string]*searchDir{},
-		files: map[string]*fileInfo{},
-		host:  info.ident,
+		shared: rv,
+		cfg:    cfg,
+		dirs:   map[string]*searchDir{},
+		host:   info.ident,
 	}
 	r.init()
 	main := &Object{Name: path, Path: path, Rule: RuleDirect, names: []string{path}}
@@ -110,20 +108,18 @@ func (r *resolver) init() {
 	m := r.host.machine
 	triplet := multiarchTriplet(m, r.host.class, r.host.data)
 	r.libDir = "lib/" + triplet
-	r.platform = platformName(m)
 	r.systemDirs = []string{"/lib/" + triplet + "/", "/usr/lib/" + triplet + "/", "/lib/", "/usr/lib/"}
-	hwcaps := r.cfg.HWCaps
-	if hwcaps == nil {
-		hwcaps = ActiveHWCaps(m)
+	r.target = loaderTarget(m, r.host.class)
+	if r.cfg.HWCaps != nil {
+		r.target.HWCaps, r.target.ISALevel = r.cfg.HWCaps, 0
 	}
-	r.caps = capabilityDirs(hwcaps, legacyHWCapNames(m), r.platform)
+	r.platform = r.target.Platform
+	r.caps = capabilityDirs(r.target.HWCaps, legacyHWCapNames(m, r.target.HWCap), r.platform)
 	r.system = &searchList{rule: RuleDefault, fixed: true}
 	for _, d := range r.systemDirs {
 		r.system.dirs = append(r.system.dirs, r.dir(d))
 	}
-	if c, err := ReadCache(r.hostPath("/etc/ld.so.cache")); err == nil {
-		r.cache = c
-	}
+	r.cache = r.shared.ldCache()
 }
 
 // capabilityDirs lists the subdirectories open_path tries in each search
@@ -153,13 +149,7 @@ func capabilityDirs(hwcaps, legacy []string, platform string) []string {
 	return caps
 }
 
-// hostPath is where the target's path p is found on this machine.
-func (r *resolver) hostPath(p string) string {
-	if r.cfg.Root == "" || !strings.HasPrefix(p, "/") {
-		return p
-	}
-	return filepath.Join(r.cfg.Root, p)
-}
+func (r *resolver) hostPath(p string) string { return r.shared.hostPath(p) }
 
 // programOrigin is the program's $ORIGIN when it runs: the directory of
 // its resolved path, which the loader reads from /proc/self/exe.
@@ -411,7 +401,7 @@ func (r *resolver) search(o, loader *Object, name string) *fileInfo {
 	}
 	nodeflib := loader.flags1&elf.DF_1_NODEFLIB != 0
 	if r.cache != nil && !r.cfg.Secure || r.cache != nil && o.Rule != RulePreload {
-		if path := r.cache.Lookup(name, r.host.machine, r.host.class, r.hwcaps()); path != "" {
+		if path := r.cache.LookupTarget(name, r.target); path != "" {
 			if nodeflib && r.inSystemDir(path) {
 				o.Tried = append(o.Tried, Candidate{Path: path, Rule: RuleCache, Reason: "in a default directory, and the needing object has DF_1_NODEFLIB"})
 			} else if fi := r.try(o, path, RuleCache); fi != nil {
@@ -423,16 +413,6 @@ func (r *resolver) search(o, loader *Object, name string) *fileInfo {
 		return r.openPath(o, name, r.system)
 	}
 	return nil
-}
-
-func (r *resolver) hwcaps() []string {
-	var h []string
-	for _, c := range r.caps {
-		if sub, ok := strings.CutPrefix(c, "glibc-hwcaps/"); ok {
-			h = append(h, strings.TrimSuffix(sub, "/"))
-		}
-	}
-	return h
 }
 
 func (r *resolver) inSystemDir(path string) bool {
@@ -459,10 +439,10 @@ func (r *resolver) openPath(o *Object, name string, sl *searchList) *fileInfo {
 			if d.status[i] == statusUnknown {
 				if fi != nil && fi.err == nil {
 					d.status[i] = statusExisting
-				} else if st, err := os.Stat(r.hostPath(strings.TrimSuffix(d.name+c, "/"))); err != nil || !st.IsDir() {
-					d.status[i] = statusMissing
-				} else {
+				} else if r.dirExists(d.name + c) {
 					d.status[i] = statusExisting
+				} else {
+					d.status[i] = statusMissing
 				}
 			}
 			hereAny = hereAny || d.status[i] != statusMissing
@@ -476,6 +456,17 @@ func (r *resolver) openPath(o *Object, name string, sl *searchList) *fileInfo {
 		sl.disabled = true
 	}
 	return nil
+}
+
+// dirExists is the loader's stat of a search directory after a failed
+// open, answered from the directory listing when there is one.
+func (r *resolver) dirExists(dir string) bool {
+	l := r.shared.dirListing(dir)
+	if l.err == nil {
+		return !l.missing
+	}
+	st, err := os.Stat(r.hostPath(strings.TrimSuffix(dir, "/")))
+	return err == nil && st.IsDir()
 }
 
 // try is open_verify on one candidate: nil to go on searching, a fileInfo
@@ -513,15 +504,20 @@ type fileInfo struct {
 	info    *objectInfo
 }
 
-// read opens path once per run and remembers what it found.
+// read opens path once per Resolver and remembers what it found. A name
+// missing from its directory's listing is known missing without a probe.
 func (r *resolver) read(path string) *fileInfo {
-	if fi, ok := r.files[path]; ok {
-		return fi
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		l := r.shared.dirListing(path[:i+1])
+		if l.missing || l.err == nil && !l.names[path[i+1:]] {
+			return missingFile
+		}
 	}
-	fi := r.readFile(path)
-	r.files[path] = fi
-	return fi
+	return r.shared.file(path, r.readFile)
 }
+
+// missingFile is the answer for a path whose directory has no such name.
+var missingFile = &fileInfo{missing: true, err: fs.ErrNotExist}
 
 func (r *resolver) readFile(path string) *fileInfo {
 	host := r.hostPath(path)

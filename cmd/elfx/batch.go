@@ -1,10 +1,15 @@
 package main
 
 import (
+	"debug/elf"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
 )
 
 // parseArgs parses flags that may come before, between or after the
@@ -45,25 +50,30 @@ type fileError struct {
 	Error string `json:"error"`
 }
 
-// reportFiles analyses each path in order and writes its report: one JSON
-// object a line in json format, or text through renderText. A file that
-// cannot be read is reported (to stderr, and as a fileError line in JSON)
-// and the others still are; the exit code is then exitUsage, else
-// exitFinding when finding (if not nil) holds for a report.
+// reportFiles analyses the paths on every CPU and writes the reports in
+// the order of paths: one JSON object a line in json format, or text
+// through renderText. A file that cannot be read is reported (to stderr,
+// and as a fileError line in JSON) and the others still are; the exit code
+// is then exitUsage, else exitFinding when finding (if not nil) holds for
+// a report.
 func reportFiles[R any](paths []string, format string, stdout, stderr io.Writer,
 	analyze func(path string) (R, error), renderText func(w io.Writer, r R) error, finding func(R) bool) int {
 	code := exitOK
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
-	for i, path := range paths {
-		r, err := analyze(path)
+	failed := false
+	analyzeInOrder(paths, analyze, func(i int, r R, err error) {
+		path := paths[i]
+		if failed {
+			return
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "elfx: %v\n", err)
 			code = exitUsage
 			if format == "json" {
 				enc.Encode(fileError{File: path, Error: err.Error()})
 			}
-			continue
+			return
 		}
 		if format == "json" {
 			err = enc.Encode(r)
@@ -78,11 +88,82 @@ func reportFiles[R any](paths []string, format string, stdout, stderr io.Writer,
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "elfx: %s: %v\n", path, err)
-			return exitUsage
+			code, failed = exitUsage, true
+			return
 		}
 		if finding != nil && finding(r) && code == exitOK {
 			code = exitFinding
 		}
-	}
+	})
 	return code
+}
+
+// analyzeInOrder runs analyze over paths with one worker a CPU and hands
+// each result to emit in the order of paths, keeping only a few results
+// ahead of the one being emitted.
+func analyzeInOrder[R any](paths []string, analyze func(string) (R, error), emit func(i int, r R, err error)) {
+	type result struct {
+		r   R
+		err error
+	}
+	workers := runtime.NumCPU()
+	ready := make([]chan result, len(paths))
+	for i := range ready {
+		ready[i] = make(chan result, 1)
+	}
+	ahead := make(chan struct{}, 4*workers) // results computed but not yet emitted
+	work := make(chan int)
+	go func() {
+		defer close(work)
+		for i := range paths {
+			ahead <- struct{}{}
+			work <- i
+		}
+	}()
+	for range workers {
+		go func() {
+			for i := range work {
+				r, err := analyze(paths[i])
+				ready[i] <- result{r, err}
+			}
+		}()
+	}
+	for i := range paths {
+		res := <-ready[i]
+		<-ahead
+		emit(i, res.r, res.err)
+	}
+}
+
+// expandDirs replaces each directory argument by the ELF files under it,
+// walked in lexical order without following symbolic links, as scanelf -R
+// does; files are kept as given.
+func expandDirs(args []string) []string {
+	var paths []string
+	for _, arg := range args {
+		fi, err := os.Stat(arg)
+		if err != nil || !fi.IsDir() {
+			paths = append(paths, arg)
+			continue
+		}
+		filepath.WalkDir(arg, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() && isELF(path) {
+				paths = append(paths, path)
+			}
+			return nil
+		})
+	}
+	return paths
+}
+
+// isELF reports whether the file at path starts with the ELF magic.
+func isELF(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var magic [4]byte
+	n, _ := io.ReadFull(f, magic[:])
+	return n == 4 && string(magic[:]) == elf.ELFMAG
 }

@@ -50,7 +50,7 @@ func (e envFlag) Set(s string) error {
 }
 
 func runDeps(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("deps", "[--format tree|ldd|json|dot] [--env K=V]... [--root DIR] [--secure] [--hwcaps LIST] [--why NAME] FILE...", stderr)
+	fs := newFlagSet("deps", "[--format tree|ldd|json|dot] [--env K=V]... [--root DIR] [--secure] [--hwcaps LIST] [--why NAME] FILE|DIR...", stderr)
 	format := &oneOf{"tree", []string{"tree", "ldd", "json", "dot"}}
 	fs.Var(format, "format", "output `format`: tree, ldd, json or dot")
 	env := envFlag{}
@@ -73,7 +73,9 @@ func runDeps(args []string, stdout, stderr io.Writer) int {
 	default:
 		cfg.HWCaps = strings.Split(*hwcaps, ",")
 	}
-	analyze := func(path string) (*depsReport, error) { return analyzeDeps(path, cfg) }
+	paths = expandDirs(paths)
+	rv := inspect.NewResolver(cfg)
+	analyze := func(path string) (*depsReport, error) { return analyzeDeps(rv, path) }
 	render := map[string]func(io.Writer, *depsReport) error{
 		"tree": renderDepsTree, "ldd": renderDepsLdd, "dot": renderDepsDot,
 	}[format.value]
@@ -91,8 +93,8 @@ func runDeps(args []string, stdout, stderr io.Writer) int {
 	return reportFiles(paths, format.value, stdout, stderr, analyze, render, missing)
 }
 
-func analyzeDeps(path string, cfg inspect.Config) (*depsReport, error) {
-	lm, err := inspect.Resolve(path, cfg)
+func analyzeDeps(rv *inspect.Resolver, path string) (*depsReport, error) {
+	lm, err := rv.Resolve(path)
 	if err != nil {
 		return nil, err
 	}
