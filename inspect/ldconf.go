@@ -184,67 +184,8 @@ func (r *confReader) addDir(line string) {
 	r.dirs = append(r.dirs, dir)
 }
 
-// canon is chroot_canon: the fs path of the absolute target path name,
-// every symbolic link resolved inside the root and "." and ".." removed.
-// The last component need not exist; the others must.
-func (r *confReader) canon(name string) (string, error) {
-	var dest []string
-	rest := name
-	links := 0
-	for {
-		rest = strings.TrimLeft(rest, "/")
-		if rest == "" {
-			break
-		}
-		comp := rest
-		if i := strings.IndexByte(rest, '/'); i >= 0 {
-			comp, rest = rest[:i], rest[i:]
-		} else {
-			rest = ""
-		}
-		switch comp {
-		case ".":
-			continue
-		case "..":
-			if len(dest) > 0 {
-				dest = dest[:len(dest)-1]
-			}
-			continue
-		}
-		dest = append(dest, comp)
-		p := strings.Join(dest, "/")
-		fi, err := fs.Lstat(r.fsys, p)
-		if err != nil {
-			if rest == "" {
-				break
-			}
-			return "", err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			continue
-		}
-		if links++; links > maxSymlinks {
-			return "", &fs.PathError{Op: "resolve", Path: name, Err: errors.New("too many levels of symbolic links")}
-		}
-		target, err := fs.ReadLink(r.fsys, p)
-		if err != nil {
-			if rest == "" {
-				break
-			}
-			return "", err
-		}
-		rest = target + rest
-		if strings.HasPrefix(target, "/") {
-			dest = dest[:0]
-		} else {
-			dest = dest[:len(dest)-1]
-		}
-	}
-	if len(dest) == 0 {
-		return ".", nil
-	}
-	return strings.Join(dest, "/"), nil
-}
+// canon is chroot_canon on the configuration's file system.
+func (r *confReader) canon(name string) (string, error) { return canonIn(r.fsys, name) }
 
 // glob is glibc's glob with no flags, on target paths: the directory part
 // is globbed first, the last component matched with fnmatch and

@@ -44,16 +44,19 @@ type Object struct {
 	Machine elf.Machine
 	Class   elf.Class
 
-	interp   bool     // the program interpreter, loaded by the kernel
-	reserved bool     // already in the breadth-first search list (l_reserved)
-	names    []string // every name the object answers to (l_libname)
-	id       fileID
-	rpath    *searchList // DT_RPATH, expanded; nil when the object has none
-	runpath  *searchList // DT_RUNPATH, expanded
-	flags1   elf.DynFlag1
-	origin   string // the directory $ORIGIN expands to
-	loader   *Object
-	deps     []string // DT_NEEDED after DST substitution
+	interp   bool // the program interpreter, loaded by the kernel
+	reserved bool // already in the breadth-first search list (l_reserved)
+	// securePreload marks a preload of a secure program while it is
+	// searched for (__RTLD_SECURE).
+	securePreload bool
+	names         []string // every name the object answers to (l_libname)
+	id            fileID
+	rpath         *searchList // DT_RPATH, expanded; nil when the object has none
+	runpath       *searchList // DT_RUNPATH, expanded
+	flags1        elf.DynFlag1
+	origin        string // the directory $ORIGIN expands to
+	loader        *Object
+	deps          []string // DT_NEEDED after DST substitution
 }
 
 // Found reports whether the loader found the object.

@@ -23,7 +23,7 @@ type resolver struct {
 	dirs       map[string]*searchDir
 	system     *searchList
 	env        *searchList // LD_LIBRARY_PATH; nil when unset or ignored
-	cache      *Cache
+	cache      libraryCache
 	target     Target    // the CPU's capabilities as this loader sees them
 	shared     *Resolver // what is read once for every program
 
@@ -64,7 +64,7 @@ func resolve(rv *Resolver, path string) (*LinkMap, error) {
 	if err := r.fill(main, info); err != nil {
 		return nil, err
 	}
-	main.origin = programOrigin(r.hostPath(path))
+	main.origin = r.shared.targetPath(programOrigin(path))
 	r.loaded = append(r.loaded, main)
 	interp := info.interp
 	if interp == "" && info.hasDynamic {
@@ -87,7 +87,7 @@ func resolve(rv *Resolver, path string) (*LinkMap, error) {
 	for i := 0; i < len(queue); i++ {
 		o := queue[i]
 		for _, name := range o.deps {
-			dep := r.mapObject(o, name, RuleNotFound)
+			dep := r.mapObject(o, name, false)
 			o.Deps = append(o.Deps, dep)
 			if dep.reserved {
 				continue
@@ -119,7 +119,7 @@ func (r *resolver) init() {
 	for _, d := range r.systemDirs {
 		r.system.dirs = append(r.system.dirs, r.dir(d))
 	}
-	r.cache = r.shared.ldCache()
+	r.cache = r.shared.ldCache(r.systemDirs)
 }
 
 // capabilityDirs lists the subdirectories open_path tries in each search
@@ -149,7 +149,16 @@ func capabilityDirs(hwcaps, legacy []string, platform string) []string {
 	return caps
 }
 
-func (r *resolver) hostPath(p string) string { return r.shared.hostPath(p) }
+func (r *resolver) hostPath(p string) (string, error) { return r.shared.hostPath(p) }
+
+// readTargetFile reads a file of the target.
+func (r *resolver) readTargetFile(p string) ([]byte, error) {
+	host, err := r.hostPath(p)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(host)
+}
 
 // programOrigin is the program's $ORIGIN when it runs: the directory of
 // its resolved path, which the loader reads from /proc/self/exe.
@@ -217,7 +226,7 @@ func (r *resolver) preloads() ([]*Object, []DroppedPreload) {
 	}
 	if !r.cfg.NoPreloadFile {
 		const file = "/etc/ld.so.preload"
-		if b, err := os.ReadFile(r.hostPath(file)); err == nil {
+		if b, err := r.readTargetFile(file); err == nil {
 			for _, p := range splitAny(string(b), ": \t\n") {
 				if p != "" {
 					names = append(names, preload{p, file})
@@ -228,7 +237,7 @@ func (r *resolver) preloads() ([]*Object, []DroppedPreload) {
 	var objs []*Object
 	var dropped []DroppedPreload
 	for _, p := range names {
-		o := r.mapObject(r.main, p.name, RulePreload)
+		o := r.mapObject(r.main, p.name, true)
 		if !o.Found() {
 			r.drop(o)
 			dropped = append(dropped, DroppedPreload{Name: p.name, From: p.from, Err: o.Err})
@@ -278,13 +287,13 @@ func (r *resolver) linkMapOrder(searchList []*Object) []*Object {
 
 // mapObject is _dl_map_object: the object already loaded under that name
 // or soname, or a new one found by the search rules, or a "not found"
-// entry. rule is the rule to record for a library found by name with a
-// slash when it is not RuleNotFound.
-func (r *resolver) mapObject(loader *Object, name string, preload Rule) *Object {
+// entry. A preload in secure mode is searched as rtld's __RTLD_SECURE
+// asks: not in the cache, and only set-user-ID files.
+func (r *resolver) mapObject(loader *Object, name string, preload bool) *Object {
 	if l := r.findLoaded(name); l != nil {
 		return l
 	}
-	o := &Object{Name: name, loader: loader, names: []string{name}}
+	o := &Object{Name: name, loader: loader, names: []string{name}, securePreload: preload && r.cfg.Secure}
 	var fi *fileInfo
 	if !strings.Contains(name, "/") {
 		fi = r.search(o, loader, name)
@@ -400,7 +409,7 @@ func (r *resolver) search(o, loader *Object, name string) *fileInfo {
 		}
 	}
 	nodeflib := loader.flags1&elf.DF_1_NODEFLIB != 0
-	if r.cache != nil && !r.cfg.Secure || r.cache != nil && o.Rule != RulePreload {
+	if r.cache != nil && !o.securePreload {
 		if path := r.cache.LookupTarget(name, r.target); path != "" {
 			if nodeflib && r.inSystemDir(path) {
 				o.Tried = append(o.Tried, Candidate{Path: path, Rule: RuleCache, Reason: "in a default directory, and the needing object has DF_1_NODEFLIB"})
@@ -446,6 +455,12 @@ func (r *resolver) openPath(o *Object, name string, sl *searchList) *fileInfo {
 				}
 			}
 			hereAny = hereAny || d.status[i] != statusMissing
+			if fi != nil && o.securePreload && fi.err == nil && !fi.setuid {
+				// rtld refuses to preload a file that is not set-user-ID
+				// into a secure program, and goes on searching.
+				o.Tried[len(o.Tried)-1].Reason = "not set-user-ID, which secure mode requires of a preload"
+				fi = nil
+			}
 			if fi != nil {
 				return fi
 			}
@@ -465,7 +480,11 @@ func (r *resolver) dirExists(dir string) bool {
 	if l.err == nil {
 		return !l.missing
 	}
-	st, err := os.Stat(r.hostPath(strings.TrimSuffix(dir, "/")))
+	host, err := r.hostPath(strings.TrimSuffix(dir, "/"))
+	if err != nil {
+		return false
+	}
+	st, err := os.Stat(host)
 	return err == nil && st.IsDir()
 }
 
@@ -501,6 +520,7 @@ type fileInfo struct {
 	fatal   bool  // the file exists but is unusable, which ends the search for this name
 	err     error // why the file cannot be used
 	id      fileID
+	setuid  bool
 	info    *objectInfo
 }
 
@@ -520,15 +540,18 @@ func (r *resolver) read(path string) *fileInfo {
 var missingFile = &fileInfo{missing: true, err: fs.ErrNotExist}
 
 func (r *resolver) readFile(path string) *fileInfo {
-	host := r.hostPath(path)
-	st, err := os.Stat(host)
+	host, err := r.hostPath(path)
+	var st os.FileInfo
+	if err == nil {
+		st, err = os.Stat(host)
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.ENOTDIR) {
 			return &fileInfo{missing: true, err: err}
 		}
 		return &fileInfo{fatal: true, err: err}
 	}
-	fi := &fileInfo{}
+	fi := &fileInfo{setuid: st.Mode()&fs.ModeSetuid != 0}
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 		fi.id = fileID{dev: uint64(sys.Dev), ino: sys.Ino}
 	}

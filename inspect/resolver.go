@@ -18,7 +18,10 @@ type Resolver struct {
 	cfg Config
 
 	cacheOnce sync.Once
-	cache     *Cache
+	cache     libraryCache
+
+	rootOnce sync.Once
+	root     fs.FS // the sysroot, when there is one
 
 	mu       sync.Mutex
 	files    map[string]*once[*fileInfo]
@@ -58,19 +61,59 @@ func Resolve(path string, cfg Config) (*LinkMap, error) {
 	return NewResolver(cfg).Resolve(path)
 }
 
-// hostPath is where the target's path p is found on this machine.
-func (rv *Resolver) hostPath(p string) string {
+// hostPath is where the target's path p is found on this machine: under
+// the sysroot, with symbolic links resolved inside it as the target's
+// loader would resolve them (an absolute link target names a path of the
+// target, not of this machine). The error is the one opening the path
+// would give: a missing directory, a link loop.
+func (rv *Resolver) hostPath(p string) (string, error) {
 	if rv.cfg.Root == "" || !strings.HasPrefix(p, "/") {
-		return p
+		return p, nil
 	}
-	return filepath.Join(rv.cfg.Root, p)
+	fp, err := canonIn(rv.rootFS(), p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(rv.cfg.Root, fp), nil
 }
 
-// ldCache is the target's /etc/ld.so.cache, or nil when it has none.
-func (rv *Resolver) ldCache() *Cache {
+func (rv *Resolver) rootFS() fs.FS {
+	rv.rootOnce.Do(func() { rv.root = os.DirFS(rv.cfg.Root) })
+	return rv.root
+}
+
+// targetPath is the target's spelling of a path of this machine: its
+// place under the sysroot, or the path itself when there is no sysroot
+// or it lies outside it.
+func (rv *Resolver) targetPath(host string) string {
+	if rv.cfg.Root == "" {
+		return host
+	}
+	root, err := filepath.Abs(rv.cfg.Root)
+	if err != nil {
+		return host
+	}
+	rel, err := filepath.Rel(root, host)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return host
+	}
+	return filepath.Join("/", rel)
+}
+
+// ldCache is the target's /etc/ld.so.cache, or nil when it has none. A
+// sysroot without one gets the cache ldconfig would make for it from its
+// ld.so.conf and trusted directories (the loader's default ones).
+func (rv *Resolver) ldCache(trusted []string) libraryCache {
 	rv.cacheOnce.Do(func() {
-		if c, err := ReadCache(rv.hostPath("/etc/ld.so.cache")); err == nil {
-			rv.cache = c
+		host, err := rv.hostPath("/etc/ld.so.cache")
+		if err == nil {
+			if c, err := ReadCache(host); err == nil {
+				rv.cache = c
+				return
+			}
+		}
+		if rv.cfg.Root != "" {
+			rv.cache = rv.buildConfCache(trusted)
 		}
 	})
 	return rv.cache
@@ -105,11 +148,14 @@ func (rv *Resolver) dirListing(dir string) *listing {
 }
 
 func (rv *Resolver) list(dir string) *listing {
-	host := rv.hostPath(dir)
+	host, err := rv.hostPath(dir)
 	if host == "" {
 		host = "."
 	}
-	entries, err := os.ReadDir(host)
+	var entries []os.DirEntry
+	if err == nil {
+		entries, err = os.ReadDir(host)
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 			return &listing{missing: true}
