@@ -162,6 +162,9 @@ func TestResolveMatchesLddOnFixtures(t *testing.T) {
 		{"LD_LIBRARY_PATH": "/nonexistent:" + lib + ":"},
 		{"LD_LIBRARY_PATH": lib, "LD_PRELOAD": "libdata.so libvis.so"},
 		{"LD_PRELOAD": filepath.Join(lib, "libifunc.so") + ":libnotthere.so"},
+		// A preload whose soname (libvers.so) differs from its file name
+		// answers the programs' DT_NEEDED libvers.so.
+		{"LD_LIBRARY_PATH": lib, "LD_PRELOAD": filepath.Join(lib, "libvers-hash-sysv.so")},
 	}
 	var compared int
 	for _, fx := range set.Fixtures {
