@@ -78,6 +78,8 @@ type LinkMap struct {
 	// Dropped are the preloads the loader could not load: it warns and
 	// goes on without them.
 	Dropped []DroppedPreload
+	// Notes say where ldd would answer differently from the program run.
+	Notes []string
 }
 
 // DroppedPreload is a preload that could not be loaded.

@@ -65,6 +65,7 @@ func resolve(rv *Resolver, path string) (*LinkMap, error) {
 		return nil, err
 	}
 	main.origin = r.shared.targetPath(programOrigin(path))
+	notes := lddOriginNote(path, main.origin, info)
 	r.loaded = append(r.loaded, main)
 	interp := info.interp
 	if interp == "" && info.hasDynamic {
@@ -100,7 +101,7 @@ func resolve(rv *Resolver, path string) (*LinkMap, error) {
 			queue = append(queue, dep)
 		}
 	}
-	return &LinkMap{Objects: r.linkMapOrder(queue), Interpreter: info.interp, Dropped: dropped}, nil
+	return &LinkMap{Objects: r.linkMapOrder(queue), Interpreter: info.interp, Dropped: dropped, Notes: notes}, nil
 }
 
 // init derives the machine-dependent parts of the search from the program.
@@ -170,6 +171,21 @@ func programOrigin(path string) string {
 		path = abs
 	}
 	return filepath.Dir(path)
+}
+
+// lddOriginNote warns when ldd would expand the program's $ORIGIN
+// differently: ldd hands the loader the path as given, and the loader
+// takes $ORIGIN from it, while a program that runs takes it from
+// /proc/self/exe, its resolved path (ldd /usr/bin/java misses libjli.so
+// though java runs).
+func lddOriginNote(path, origin string, info *objectInfo) []string {
+	uses := strings.Contains(info.rpath+info.runpath+strings.Join(info.needed, " "), "$ORIGIN") ||
+		strings.Contains(info.rpath+info.runpath+strings.Join(info.needed, " "), "${ORIGIN}")
+	given := objectOrigin(path)
+	if !uses || given == origin {
+		return nil
+	}
+	return []string{fmt.Sprintf("ldd would expand $ORIGIN to %s, the directory of the path as given, and may answer differently; the program runs with $ORIGIN %s, the directory of its resolved path", given, origin)}
 }
 
 // objectOrigin is a library's $ORIGIN: the directory part of the path it

@@ -16,6 +16,8 @@ type depsReport struct {
 	Libraries   []depsLibrary `json:"libraries"`
 	// Dropped are the preloads the loader would skip with a warning.
 	Dropped []droppedPreload `json:"dropped_preloads,omitempty"`
+	// Notes say where ldd would answer differently.
+	Notes   []string `json:"notes,omitempty"`
 	linkMap *inspect.LinkMap
 }
 
@@ -98,7 +100,7 @@ func analyzeDeps(rv *inspect.Resolver, path string) (*depsReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &depsReport{File: path, Libraries: []depsLibrary{}, linkMap: lm}
+	r := &depsReport{File: path, Libraries: []depsLibrary{}, Notes: lm.Notes, linkMap: lm}
 	if lm.Interpreter != "" {
 		r.Interpreter = &lm.Interpreter
 	}
@@ -148,6 +150,9 @@ func renderDepsTree(w io.Writer, r *depsReport) error {
 	main := r.linkMap.Objects[0]
 	for _, d := range r.Dropped {
 		fmt.Fprintf(w, "preload %s (from %s) would be ignored: %s\n", d.Name, d.From, d.Reason)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	fmt.Fprintln(w, main.Path)
 	shown := map[*inspect.Object]bool{main: true}
