@@ -61,9 +61,7 @@ func resolve(rv *Resolver, path string) (*LinkMap, error) {
 	r.init()
 	main := &Object{Name: path, Path: path, Rule: RuleDirect, names: []string{path}}
 	r.main = main
-	if err := r.fill(main, info); err != nil {
-		return nil, err
-	}
+	fill(main, info)
 	main.origin = r.shared.targetPath(programOrigin(path))
 	notes := lddOriginNote(path, main.origin, info)
 	r.loaded = append(r.loaded, main)
@@ -221,7 +219,7 @@ func (r *resolver) loadInterpreter(path string) {
 	if fi.err != nil {
 		o.Err = fi.err
 	} else {
-		r.fill(o, fi.info)
+		fill(o, fi.info)
 		if o.Soname != "" {
 			o.names = append(o.names, o.Soname)
 		}
@@ -336,7 +334,7 @@ func (r *resolver) mapObject(loader *Object, name string, preload bool) *Object 
 	o.Path = o.Tried[len(o.Tried)-1].Path
 	o.Rule = o.Tried[len(o.Tried)-1].Rule
 	o.id = fi.id
-	r.fill(o, fi.info)
+	fill(o, fi.info)
 	o.origin = objectOrigin(o.Path)
 	o.rpath, o.runpath = r.objectPaths(o, fi.info)
 	r.loaded = append(r.loaded, o)
@@ -660,12 +658,10 @@ func readObject(f *elfx.File) (*objectInfo, error) {
 	return info, nil
 }
 
-// fill copies what the link map shows of a file into o, with its
-// DT_NEEDED names after dynamic string token substitution.
-func (r *resolver) fill(o *Object, info *objectInfo) error {
+// fill copies what the link map shows of a file into o.
+func fill(o *Object, info *objectInfo) {
 	o.Soname, o.Needed, o.flags1 = info.soname, info.needed, info.flags1
 	o.Machine, o.Class = info.ident.machine, info.ident.class
-	return nil
 }
 
 // objectPaths decomposes an object's DT_RPATH and DT_RUNPATH; an object
