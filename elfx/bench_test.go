@@ -21,10 +21,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -35,6 +33,7 @@ import (
 	"time"
 
 	"github.com/elfx/elfx/elfx"
+	"github.com/elfx/elfx/internal/readelf"
 )
 
 // benchDirs are the directories whose ELF files make the corpus.
@@ -210,7 +209,7 @@ var (
 func loadDynCorpus(tb testing.TB) *dynCorpus {
 	tb.Helper()
 	dynCorpusOnce.Do(func() {
-		c := &dynCorpus{all: listELFFiles(benchDirs), failed: map[string][]string{}}
+		c := &dynCorpus{all: readelf.ListELF(benchDirs...), failed: map[string][]string{}}
 		for _, path := range c.all {
 			ok := true
 			for _, r := range dynReaders {
@@ -236,30 +235,6 @@ func loadDynCorpus(tb testing.TB) *dynCorpus {
 		tb.Skipf("none of the %d ELF files under %v is readable by both readers", len(c.all), benchDirs)
 	}
 	return c
-}
-
-// listELFFiles lists the regular files with the ELF magic under dirs,
-// without following symlinks, so that each file is read once.
-func listELFFiles(dirs []string) []string {
-	var paths []string
-	for _, dir := range dirs {
-		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || !d.Type().IsRegular() {
-				return nil
-			}
-			f, err := os.Open(path)
-			if err != nil {
-				return nil
-			}
-			defer f.Close()
-			var magic [4]byte
-			if _, err := io.ReadFull(f, magic[:]); err == nil && string(magic[:]) == elf.ELFMAG {
-				paths = append(paths, path)
-			}
-			return nil
-		})
-	}
-	return paths
 }
 
 // reportCorpus reports the per-op counts and the files left out.

@@ -2,45 +2,11 @@ package elfx
 
 import (
 	"debug/elf"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/elfx/elfx/fixtures"
+	"github.com/elfx/elfx/internal/readelf"
 )
-
-// systemDirs are where this machine keeps the ELF files the system tests
-// walk.
-var systemDirs = []string{"/usr/bin", "/usr/sbin", "/usr/lib/x86_64-linux-gnu"}
-
-// systemELFs lists the regular ELF files under dirs, without following
-// symlinks (so each file is read once).
-func systemELFs(tb testing.TB, dirs ...string) []string {
-	tb.Helper()
-	var paths []string
-	for _, dir := range dirs {
-		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || !d.Type().IsRegular() {
-				return nil
-			}
-			f, err := os.Open(path)
-			if err != nil {
-				return nil
-			}
-			defer f.Close()
-			var magic [4]byte
-			if n, _ := f.Read(magic[:]); n == 4 && string(magic[:]) == elf.ELFMAG {
-				paths = append(paths, path)
-			}
-			return nil
-		})
-	}
-	if len(paths) == 0 {
-		tb.Skipf("no ELF files under %v", dirs)
-	}
-	return paths
-}
 
 // lookupable reports whether the loader could bind a reference from
 // another object to s, which is what a hash lookup must then find.
@@ -76,7 +42,7 @@ func TestLookupMatchesLinearScan(t *testing.T) {
 		paths = append(paths, fx.Path)
 	}
 	if !testing.Short() {
-		paths = append(paths, systemELFs(t, "/usr/lib/x86_64-linux-gnu")...)
+		paths = append(paths, readelf.ListELF("/usr/lib/x86_64-linux-gnu")...)
 	}
 	var files, lookups, sysvLookups int
 	for _, path := range paths {

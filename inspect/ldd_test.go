@@ -17,7 +17,7 @@ import (
 	"github.com/elfx/elfx/fixtures"
 )
 
-// lddLine matches one line of ldd's output and drops the load address.
+// lddAddress is the load address ldd prints after each object.
 var lddAddress = regexp.MustCompile(` \(0x[0-9a-f]+\)$`)
 
 // runLdd runs the real ldd on path with a clean loader environment and
@@ -30,21 +30,23 @@ func runLdd(path string, env map[string]string) ([]string, bool) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	out, err := cmd.Output()
-	if err != nil {
+	if err != nil || bytes.Contains(out, []byte("statically linked")) || bytes.Contains(out, []byte("not a dynamic executable")) {
 		return nil, false
 	}
+	return loaderLines(out), true
+}
+
+// loaderLines are the lines the loader prints in ldd's mode, without load
+// addresses, blank lines and the vDSO, which elfx leaves out.
+func loaderLines(out []byte) []string {
 	var lines []string
-	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+	for _, line := range strings.Split(string(out), "\n") {
 		line = strings.TrimSpace(lddAddress.ReplaceAllString(line, ""))
-		switch {
-		case line == "", strings.HasPrefix(line, "linux-vdso.so"):
-			continue
-		case strings.Contains(line, "statically linked"), strings.Contains(line, "not a dynamic executable"):
-			return nil, false
+		if line != "" && !strings.HasPrefix(line, "linux-vdso.so") {
+			lines = append(lines, line)
 		}
-		lines = append(lines, line)
 	}
-	return lines, true
+	return lines
 }
 
 // predictLdd renders Resolve's link map the way ldd prints it.

@@ -23,15 +23,35 @@ type Resolver struct {
 	rootOnce sync.Once
 	root     fs.FS // the sysroot, when there is one
 
-	mu       sync.Mutex
-	files    map[string]*once[*fileInfo]
-	listings map[string]*once[*listing]
+	files    memo[*fileInfo]
+	listings memo[*listing]
 }
 
-// once computes a value the first time it is asked for.
-type once[T any] struct {
-	sync.Once
-	v T
+// memo computes the value of each key once, however many goroutines
+// ask for it at the same time.
+type memo[V any] struct {
+	mu sync.Mutex
+	m  map[string]*memoEntry[V]
+}
+
+type memoEntry[V any] struct {
+	once sync.Once
+	v    V
+}
+
+func (m *memo[V]) get(key string, compute func(string) V) V {
+	m.mu.Lock()
+	if m.m == nil {
+		m.m = map[string]*memoEntry[V]{}
+	}
+	e, ok := m.m[key]
+	if !ok {
+		e = &memoEntry[V]{}
+		m.m[key] = e
+	}
+	m.mu.Unlock()
+	e.once.Do(func() { e.v = compute(key) })
+	return e.v
 }
 
 // listing is the set of names in one directory, or why it has none.
@@ -44,7 +64,7 @@ type listing struct {
 // NewResolver returns a Resolver for the system and environment cfg
 // describes.
 func NewResolver(cfg Config) *Resolver {
-	return &Resolver{cfg: cfg, files: map[string]*once[*fileInfo]{}, listings: map[string]*once[*listing]{}}
+	return &Resolver{cfg: cfg}
 }
 
 // Resolve builds the link map for one program; see the package function.
@@ -121,30 +141,14 @@ func (rv *Resolver) ldCache(trusted []string) libraryCache {
 
 // file reads the file at the target's path once per Resolver.
 func (rv *Resolver) file(path string, read func(string) *fileInfo) *fileInfo {
-	rv.mu.Lock()
-	e, ok := rv.files[path]
-	if !ok {
-		e = &once[*fileInfo]{}
-		rv.files[path] = e
-	}
-	rv.mu.Unlock()
-	e.Do(func() { e.v = read(path) })
-	return e.v
+	return rv.files.get(path, read)
 }
 
 // dirListing lists a directory of the target once per Resolver, so that a
 // search looks each name up in memory instead of probing the file system
 // name by name.
 func (rv *Resolver) dirListing(dir string) *listing {
-	rv.mu.Lock()
-	e, ok := rv.listings[dir]
-	if !ok {
-		e = &once[*listing]{}
-		rv.listings[dir] = e
-	}
-	rv.mu.Unlock()
-	e.Do(func() { e.v = rv.list(dir) })
-	return e.v
+	return rv.listings.get(dir, rv.list)
 }
 
 func (rv *Resolver) list(dir string) *listing {

@@ -91,13 +91,7 @@ func TestSearchRulesMatchLoader(t *testing.T) {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 		out, _ := cmd.Output()
-		var want []string
-		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-			line = strings.TrimSpace(lddAddress.ReplaceAllString(line, ""))
-			if line != "" && !strings.HasPrefix(line, "linux-vdso") {
-				want = append(want, line)
-			}
-		}
+		want := loaderLines(out)
 		c.cfg.NoPreloadFile = true
 		lm, err := Resolve(c.prog, c.cfg)
 		if err != nil {

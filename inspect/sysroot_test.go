@@ -103,13 +103,7 @@ func TestSysroot(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the loader under chroot: %v\n%s", err, out)
 	}
-	var want []string
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		line = strings.TrimSpace(lddAddress.ReplaceAllString(line, ""))
-		if !strings.HasPrefix(line, "linux-vdso") {
-			want = append(want, line)
-		}
-	}
+	want := loaderLines(out)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("sysroot without a cache, from its ld.so.conf:\n  elfx:\n    %s\n  loader after ldconfig:\n    %s",
 			strings.Join(got, "\n    "), strings.Join(want, "\n    "))

@@ -53,8 +53,7 @@ func (e envFlag) Set(s string) error {
 
 func runDeps(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("deps", "[--format tree|ldd|json|dot] [--env K=V]... [--root DIR] [--secure] [--hwcaps LIST] [--why NAME] FILE|DIR...", stderr)
-	format := &oneOf{"tree", []string{"tree", "ldd", "json", "dot"}}
-	fs.Var(format, "format", "output `format`: tree, ldd, json or dot")
+	format := formatFlag(fs, "tree", "ldd", "json", "dot")
 	env := envFlag{}
 	fs.Var(env, "env", "a loader environment variable `K=V` (LD_LIBRARY_PATH, LD_PRELOAD); repeatable")
 	var cfg inspect.Config

@@ -60,8 +60,7 @@ type infoCounts struct {
 
 func runInfo(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("info", "[--format text|json] FILE...", stderr)
-	format := &oneOf{"text", []string{"text", "json"}}
-	fs.Var(format, "format", "output `format`: text or json")
+	format := formatFlag(fs, "text", "json")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) == 0 {
 		fs.Usage()

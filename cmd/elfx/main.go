@@ -3,6 +3,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -60,6 +61,14 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(w, "\nexit status: 0 ok, 1 a finding, 2 usage error or unreadable input")
+}
+
+// formatFlag adds --format to fs, accepting the given formats, the first
+// being the default.
+func formatFlag(fs *flag.FlagSet, formats ...string) *oneOf {
+	f := &oneOf{formats[0], formats}
+	fs.Var(f, "format", "output `format`: "+strings.Join(formats, ", "))
+	return f
 }
 
 // oneOf is a flag.Value that accepts one of a fixed set of words.

@@ -34,8 +34,7 @@ type symbolRecord struct {
 
 func runSymbols(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("symbols", "[--format text|json] [--defined|--undefined] FILE...", stderr)
-	format := &oneOf{"text", []string{"text", "json"}}
-	fs.Var(format, "format", "output `format`: text or json")
+	format := formatFlag(fs, "text", "json")
 	defined := fs.Bool("defined", false, "list only the symbols the file defines")
 	undefined := fs.Bool("undefined", false, "list only the symbols the file needs from others")
 	paths, err := parseArgs(fs, args)
