@@ -44,9 +44,9 @@ fuzz:
 # The C toolchains and binutils the differential tests use. Installs only
 # when run as root on a Debian-like system and something is missing.
 deps:
-	@if ! command -v readelf >/dev/null || ! command -v gcc >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v i686-linux-gnu-gcc >/dev/null || ! command -v s390x-linux-gnu-gcc >/dev/null || ! command -v powerpc-linux-gnu-gcc >/dev/null; then \
+	@if ! command -v readelf >/dev/null || ! command -v gcc >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v i686-linux-gnu-gcc >/dev/null || ! command -v s390x-linux-gnu-gcc >/dev/null || ! command -v powerpc-linux-gnu-gcc >/dev/null || ! command -v musl-gcc >/dev/null; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils gcc gcc-aarch64-linux-gnu gcc-i686-linux-gnu gcc-s390x-linux-gnu gcc-powerpc-linux-gnu >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils gcc gcc-aarch64-linux-gnu gcc-i686-linux-gnu gcc-s390x-linux-gnu gcc-powerpc-linux-gnu musl-tools >/dev/null; \
 		else \
 			echo "deps: binutils, gcc or a cross compiler (gcc-aarch64-linux-gnu, gcc-i686-linux-gnu, gcc-s390x-linux-gnu, gcc-powerpc-linux-gnu) is missing; the tests that need them will skip"; \
 		fi; \

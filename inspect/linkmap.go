@@ -7,9 +7,9 @@ import "debug/elf"
 type Rule string
 
 const (
-	RuleRPATH         Rule = "rpath"           // DT_RPATH of the needing object or of an object that loaded it
+	RuleRPATH         Rule = "rpath"           // DT_RPATH of the needing object or of an object that loaded it (musl: either tag, up the chain)
 	RuleLDLibraryPath Rule = "ld_library_path" // the LD_LIBRARY_PATH directories
-	RuleRUNPATH       Rule = "runpath"         // DT_RUNPATH of the needing object
+	RuleRUNPATH       Rule = "runpath"         // DT_RUNPATH of the needing object (musl: up the chain too)
 	RuleCache         Rule = "ld.so.cache"     // /etc/ld.so.cache
 	RuleDefault       Rule = "default"         // the loader's built-in directories
 	RulePreload       Rule = "preload"         // LD_PRELOAD or /etc/ld.so.preload

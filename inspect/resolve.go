@@ -51,6 +51,11 @@ func resolve(rv *Resolver, path string) (*LinkMap, error) {
 	if err != nil {
 		return nil, err
 	}
+	// musl mode (inspect/musl.go): musl's loader has its own rules.
+	if isMuslInterpreter(info.interp) {
+		return resolveMusl(rv, path, info.interp)
+	}
+	// end musl mode
 	cfg := rv.cfg
 	r := &resolver{
 		shared: rv,
