@@ -75,25 +75,19 @@ var (
 // Open maps the named file read-only (or reads it, when it cannot be mapped)
 // and decodes its ELF and program headers. Errors name the file.
 func Open(path string) (*File, error) {
-	osf, err := os.Open(path)
+	data, size, err := mapPath(path)
 	if err != nil {
 		return nil, err
-	}
-	fi, err := osf.Stat()
-	if err != nil {
-		osf.Close()
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		osf.Close()
-		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
 	f := &File{path: path}
-	if data := mapFile(osf, fi.Size()); data != nil {
-		osf.Close()
+	if data != nil {
 		f.src = source{mapped: data, size: uint64(len(data))}
 	} else {
-		f.src = source{r: osf, size: uint64(fi.Size())}
+		osf, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		f.src = source{r: osf, size: uint64(size)}
 		f.closer = osf
 	}
 	if err := f.init(); err != nil {

@@ -81,7 +81,7 @@ func (f *File) readGNUHash(d *Dynamic) (*gnuHashTable, error) {
 }
 
 func (h *gnuHashTable) bucket(f *File, i uint32) uint32 {
-	return f.ByteOrder.Uint32(h.buckets[4*i:])
+	return f.decoder(h.buckets).u32(4 * int(i))
 }
 
 // chainAt returns chain[sym-symoffset], or false when it lies outside.
@@ -93,7 +93,7 @@ func (h *gnuHashTable) chainAt(f *File, sym uint32) (uint32, bool) {
 	if i+4 > uint64(len(h.chain)) {
 		return 0, false
 	}
-	return f.ByteOrder.Uint32(h.chain[i:]), true
+	return f.decoder(h.chain).u32(int(i)), true
 }
 
 // symbolCount walks the chain of the highest bucket to its end: the symbols

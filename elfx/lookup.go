@@ -91,7 +91,7 @@ func (f *File) checkMatch(t *symbolTable, ref SymbolRef, i int, s *Symbol, versi
 	if t.versym == nil {
 		return true // an object without versions satisfies any version
 	}
-	raw := f.ByteOrder.Uint16(t.versym[2*i:])
+	raw := f.decoder(t.versym).u16(2 * i)
 	ndx, hidden := raw&0x7fff, raw&0x8000 != 0
 	if ref.Version != "" {
 		def, _ := t.vers.lookup(ndx)

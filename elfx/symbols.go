@@ -196,7 +196,7 @@ func (f *File) decodeSymbol(t *symbolTable, i int, s *Symbol) error {
 		return nil
 	}
 	s.HasVersion = true
-	s.VersionIndex = elf.VersionIndex(f.ByteOrder.Uint16(t.versym[2*i:]))
+	s.VersionIndex = elf.VersionIndex(f.decoder(t.versym).u16(2 * i))
 	if ndx := s.VersionIndex.Index(); ndx > 1 {
 		info, ok := t.vers.lookup(ndx)
 		if !ok {

@@ -680,7 +680,7 @@ func (m *synthImage) progIndex(t elf.ProgType) int {
 }
 
 func (m *synthImage) prog(i int) elf.ProgHeader {
-	d := decoder{m.data[m.phdrOff(i):], m.order}
+	d := decoder{m.data[m.phdrOff(i):], m.order == binary.LittleEndian}
 	if m.class == elf.ELFCLASS64 {
 		return elf.ProgHeader{Type: elf.ProgType(d.u32(0)), Flags: elf.ProgFlag(d.u32(4)),
 			Off: d.u64(8), Vaddr: d.u64(16), Paddr: d.u64(24), Filesz: d.u64(32), Memsz: d.u64(40), Align: d.u64(48)}
@@ -754,7 +754,7 @@ func (m *synthImage) setDyn(tag elf.DynTag, v uint64) {
 
 // dynVal reads the value of the first dynamic entry with the tag.
 func (m *synthImage) dynVal(tag elf.DynTag) uint64 {
-	d := decoder{m.data, m.order}
+	d := decoder{m.data, m.order == binary.LittleEndian}
 	return d.word(int(m.dynOff(tag))+m.lay.word, m.lay.word)
 }
 
