@@ -30,7 +30,7 @@ demo: build
 	./$(BIN) deps --format ldd --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/prog
 
 bench:
-	$(GO) test ./elfx -run '^$$' -bench ReadDynamicInfo -benchtime 1x -benchmem
+	$(GO) test ./elfx -run '^$$' -bench ReadDynamicInfo -benchtime 3x -benchmem
 
 # Runs every fuzz target of every package for FUZZTIME each.
 fuzz:
