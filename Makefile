@@ -58,3 +58,31 @@ vet:
 
 clean:
 	rm -rf bin build
+
+# The performance figures of elfx deps (docs/deps.md), from one run: the
+# whole of BENCH_DEPS_DIR with elfx in one process against libtree given
+# every file at once, loops of ldd and lddtree, one file against libtree,
+# and elfx's system calls per unique file read (strace). As root on a
+# Debian-like system it installs the tools it compares with when they are
+# missing, waiting for a dpkg lock another apt holds; a tool still missing
+# skips its row with a note.
+BENCH_DEPS_DIR ?= /usr/bin
+BENCH_DEPS_FLAGS ?=
+
+.PHONY: bench-deps
+bench-deps: build
+	@missing=""; \
+	for t in libtree:libtree lddtree:pax-utils strace:strace hyperfine:hyperfine; do \
+		command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "bench-deps: installing$$missing"; \
+			apt-get -o DPkg::Lock::Timeout=300 update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq $$missing >/dev/null || \
+			echo "bench-deps: could not install$$missing; their rows will be skipped"; \
+		else \
+			echo "bench-deps:$$missing not installed (run as root to install); their rows will be skipped"; \
+		fi; \
+	fi
+	$(GO) run ./internal/cmd/benchdeps -elfx $(BIN) $(BENCH_DEPS_FLAGS) $(BENCH_DEPS_DIR)

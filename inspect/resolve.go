@@ -51,11 +51,9 @@ func resolve(rv *Resolver, path string) (*LinkMap, error) {
 	if err != nil {
 		return nil, err
 	}
-	// musl mode (inspect/musl.go): musl's loader has its own rules.
 	if isMuslInterpreter(info.interp) {
-		return resolveMusl(rv, path, info.interp)
+		return resolveMusl(rv, path, info.interp) // musl's loader has rules of its own
 	}
-	// end musl mode
 	cfg := rv.cfg
 	r := &resolver{
 		shared: rv,
@@ -64,7 +62,7 @@ func resolve(rv *Resolver, path string) (*LinkMap, error) {
 		host:   info.ident,
 	}
 	r.init()
-	main := &Object{Name: path, Path: path, Rule: RuleDirect, names: []string{path}}
+	main := &Object{Name: path, Path: path, Rule: RuleDirect, names: []string{path}, reserved: true}
 	r.main = main
 	fill(main, info)
 	main.origin = r.shared.targetPath(programOrigin(path))
