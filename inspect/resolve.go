@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -29,9 +30,11 @@ type resolver struct {
 
 	main    *Object
 	interp  *Object
-	loaded  []*Object // the link map in load order, the interpreter apart
-	host    elfIdent  // what open_verify accepts: the program's class, data and machine
-	rtldRef bool      // a DT_NEEDED named the interpreter
+	loaded  []*Object          // the link map in load order, the interpreter apart
+	byName  map[string]*Object // the first found object in search order answering to a name or soname
+	byID    map[fileID]*Object // the first found object in search order that is a file
+	host    elfIdent           // what open_verify accepts: the program's class, data and machine
+	rtldRef bool               // a DT_NEEDED named the interpreter
 }
 
 type elfIdent struct {
@@ -68,6 +71,7 @@ func resolve(rv *Resolver, path string) (*LinkMap, error) {
 	main.origin = r.shared.targetPath(programOrigin(path))
 	notes := lddOriginNote(path, main.origin, info)
 	r.loaded = append(r.loaded, main)
+	r.index(main)
 	interp := info.interp
 	if interp == "" && info.hasDynamic {
 		// A shared library given as the program: ldd runs it under the
@@ -228,6 +232,7 @@ func (r *resolver) loadInterpreter(path string) {
 		}
 	}
 	r.interp = o
+	r.index(o)
 }
 
 // preloads maps LD_PRELOAD and /etc/ld.so.preload, in that order, as
@@ -319,7 +324,10 @@ func (r *resolver) mapObject(loader *Object, name string, preload bool) *Object 
 		if path == "" {
 			o.Err = fmt.Errorf("%s: empty dynamic string token substitution", name)
 		} else {
-			fi = r.try(o, path, RuleDirect)
+			var outcome openOutcome
+			if fi, outcome = r.try(o, path, RuleDirect); outcome != openUsable && fi.err == nil {
+				fi = &fileInfo{err: fmt.Errorf("%s: %s", path, o.Tried[len(o.Tried)-1].Reason)}
+			}
 		}
 	}
 	if fi == nil || fi.err != nil {
@@ -332,6 +340,7 @@ func (r *resolver) mapObject(loader *Object, name string, preload bool) *Object 
 	}
 	if l := r.sameFile(fi.id); l != nil {
 		l.names = append(l.names, name)
+		r.byName[name] = l
 		return l
 	}
 	o.Path = o.Tried[len(o.Tried)-1].Path
@@ -341,6 +350,7 @@ func (r *resolver) mapObject(loader *Object, name string, preload bool) *Object 
 	o.origin = objectOrigin(o.Path)
 	o.rpath, o.runpath = r.objectPaths(o, fi.info)
 	r.loaded = append(r.loaded, o)
+	r.index(o)
 	return o
 }
 
@@ -354,42 +364,37 @@ func notFound(name string, fi *fileInfo) error {
 // findLoaded finds a loaded object by one of its names or its soname
 // (_dl_name_match_p, then l_soname). Objects not found are never matched.
 func (r *resolver) findLoaded(name string) *Object {
-	for _, l := range r.searchOrder() {
-		if !l.Found() {
-			continue
-		}
-		for _, n := range l.names {
-			if n == name {
-				return l
-			}
-		}
-		if l.Soname == name {
-			l.names = append(l.names, name)
-			return l
-		}
+	l := r.byName[name]
+	if l != nil && !slices.Contains(l.names, name) {
+		l.names = append(l.names, name)
 	}
-	return nil
+	return l
 }
 
-// searchOrder is the namespace list the loader walks to match names: the
-// program, then the interpreter (rtld adds itself right after the
-// program), then the libraries in load order.
-func (r *resolver) searchOrder() []*Object {
-	if r.interp == nil {
-		return r.loaded
+// index records a found object's names, soname and file for findLoaded
+// and sameFile; objects are indexed in search order, so the first keeps a
+// name.
+func (r *resolver) index(o *Object) {
+	if !o.Found() {
+		return
 	}
-	return append([]*Object{r.loaded[0], r.interp}, r.loaded[1:]...)
+	if r.byName == nil {
+		r.byName, r.byID = map[string]*Object{}, map[fileID]*Object{}
+	}
+	for _, n := range append(o.names, o.Soname) {
+		if _, ok := r.byName[n]; !ok && n != "" {
+			r.byName[n] = o
+		}
+	}
+	if _, ok := r.byID[o.id]; !ok && o.id != (fileID{}) {
+		r.byID[o.id] = o
+	}
 }
 
 // sameFile finds a loaded object that is the same file (device and
 // inode) as one just opened under another name.
 func (r *resolver) sameFile(id fileID) *Object {
-	for _, l := range r.searchOrder() {
-		if l.Found() && l.id == id && id != (fileID{}) {
-			return l
-		}
-	}
-	return nil
+	return r.byID[id]
 }
 
 // search runs the search order of _dl_map_object for a name without a
@@ -430,7 +435,7 @@ func (r *resolver) search(o, loader *Object, name string) *fileInfo {
 		if path := r.cache.LookupTarget(name, r.target); path != "" {
 			if nodeflib && r.inSystemDir(path) {
 				o.Tried = append(o.Tried, Candidate{Path: path, Rule: RuleCache, Reason: "in a default directory, and the needing object has DF_1_NODEFLIB"})
-			} else if fi := r.try(o, path, RuleCache); fi != nil {
+			} else if fi, outcome := r.try(o, path, RuleCache); outcome == openUsable || outcome == openFatal {
 				return fi
 			}
 		}
@@ -461,25 +466,28 @@ func (r *resolver) openPath(o *Object, name string, sl *searchList) *fileInfo {
 			if d.status[i] == statusMissing {
 				continue
 			}
-			fi := r.try(o, d.name+c+name, sl.rule)
+			fi, outcome := r.try(o, d.name+c+name, sl.rule)
 			if d.status[i] == statusUnknown {
-				if fi != nil && fi.err == nil {
-					d.status[i] = statusExisting
-				} else if r.dirExists(d.name + c) {
+				if outcome == openUsable || r.dirExists(d.name+c) {
 					d.status[i] = statusExisting
 				} else {
 					d.status[i] = statusMissing
 				}
 			}
 			hereAny = hereAny || d.status[i] != statusMissing
-			if fi != nil && o.securePreload && fi.err == nil && !fi.setuid {
+			if outcome == openUsable && o.securePreload && !fi.setuid {
 				// rtld refuses to preload a file that is not set-user-ID
 				// into a secure program, and goes on searching.
 				o.Tried[len(o.Tried)-1].Reason = "not set-user-ID, which secure mode requires of a preload"
-				fi = nil
+				outcome = openSkip
 			}
-			if fi != nil {
+			switch {
+			case outcome == openUsable || outcome == openFatal:
 				return fi
+			case outcome == openAbortList && hereAny:
+				// An open that fails for another reason than a missing
+				// or unreadable file makes open_path give up this list.
+				return nil
 			}
 		}
 		any = any || hereAny
@@ -505,37 +513,39 @@ func (r *resolver) dirExists(dir string) bool {
 	return err == nil && st.IsDir()
 }
 
-// try is open_verify on one candidate: nil to go on searching, a fileInfo
-// for a usable file, or a fileInfo with err for a file that makes the
-// loader give up on this name.
-func (r *resolver) try(o *Object, path string, rule Rule) *fileInfo {
+// openOutcome is how one candidate steers the search.
+type openOutcome uint8
+
+const (
+	openUsable    openOutcome = iota // the file can be loaded
+	openSkip                         // passed over: missing, unreadable, another class or machine
+	openAbortList                    // the open failed otherwise (ELOOP, ...): open_path gives up its list
+	openFatal                        // the file is there but cannot be loaded: the load of this name fails
+)
+
+// try is open_verify on one candidate, recorded in o.Tried.
+func (r *resolver) try(o *Object, path string, rule Rule) (*fileInfo, openOutcome) {
 	fi := r.read(path)
 	c := Candidate{Path: path, Rule: rule}
+	outcome := fi.outcome
 	switch {
-	case fi.missing:
+	case fi.err != nil && errors.Is(fi.err, fs.ErrNotExist):
 		c.Reason = "no such file"
 	case fi.err != nil:
 		c.Reason = fi.err.Error()
 	case fi.info.ident.class != r.host.class:
-		c.Reason = fmt.Sprintf("wrong ELF class: %v", fi.info.ident.class)
+		c.Reason, outcome = fmt.Sprintf("wrong ELF class: %v", fi.info.ident.class), openSkip
 	case fi.info.ident.machine != r.host.machine:
-		c.Reason = fmt.Sprintf("wrong machine: %v", fi.info.ident.machine)
+		c.Reason, outcome = fmt.Sprintf("wrong machine: %v", fi.info.ident.machine), openSkip
 	}
 	o.Tried = append(o.Tried, c)
-	switch {
-	case c.Reason == "":
-		return fi
-	case fi.fatal:
-		return fi
-	}
-	return nil
+	return fi, outcome
 }
 
 // fileInfo is what the search learnt of one path.
 type fileInfo struct {
-	missing bool  // the file does not exist or cannot be opened (ENOENT, EACCES): go on
-	fatal   bool  // the file exists but is unusable, which ends the search for this name
-	err     error // why the file cannot be used
+	outcome openOutcome // before the class and machine are compared with the program's
+	err     error       // why the file cannot be used
 	id      fileID
 	setuid  bool
 	info    *objectInfo
@@ -554,7 +564,7 @@ func (r *resolver) read(path string) *fileInfo {
 }
 
 // missingFile is the answer for a path whose directory has no such name.
-var missingFile = &fileInfo{missing: true, err: fs.ErrNotExist}
+var missingFile = &fileInfo{outcome: openSkip, err: fs.ErrNotExist}
 
 func (r *resolver) readFile(path string) *fileInfo {
 	host, err := r.hostPath(path)
@@ -563,34 +573,60 @@ func (r *resolver) readFile(path string) *fileInfo {
 		st, err = os.Stat(host)
 	}
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.ENOTDIR) {
-			return &fileInfo{missing: true, err: err}
-		}
-		return &fileInfo{fatal: true, err: err}
+		return openError(err)
+	}
+	if st.IsDir() {
+		// open_verify opens it, and reading it fails.
+		return &fileInfo{outcome: openFatal, err: fmt.Errorf("%s: cannot read file data: is a directory", path)}
 	}
 	fi := &fileInfo{setuid: st.Mode()&fs.ModeSetuid != 0}
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 		fi.id = fileID{dev: uint64(sys.Dev), ino: sys.Ino}
 	}
 	f, err := elfx.Open(host)
-	if err != nil {
-		fi.fatal, fi.err = true, fmt.Errorf("%s: %w", path, loaderError(err))
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &pe):
+		return openError(err)
+	case err != nil:
+		// open_verify reads a whole ELF header before it looks at it.
+		msg := "invalid ELF header"
+		if st.Size() < int64(ehdrSize(r.host.class)) {
+			msg = "file too short"
+		} else if fe := (*elfx.FormatError)(nil); errors.As(err, &fe) && !strings.Contains(fe.Msg, "not an ELF file") {
+			msg = fe.Msg
+		}
+		fi.outcome, fi.err = openFatal, fmt.Errorf("%s: %s", path, msg)
 		return fi
 	}
 	defer f.Close()
 	info, err := readObject(f)
-	if err != nil {
-		fi.fatal, fi.err = true, fmt.Errorf("%s: %w", path, err)
-		return fi
+	if err == nil && info.ident.class == r.host.class && info.ident.machine == r.host.machine {
+		err = r.verify(f)
 	}
-	if info.ident.class == r.host.class && info.ident.machine == r.host.machine {
-		if err := r.verify(f); err != nil {
-			fi.fatal, fi.err = true, fmt.Errorf("%s: %w", path, err)
-			return fi
-		}
+	if err != nil {
+		fi.outcome, fi.err = openFatal, err
+		return fi
 	}
 	fi.info = info
 	return fi
+}
+
+// openError is the outcome of a failed open: a missing or unreadable file
+// is passed over, any other failure ends its search list.
+func openError(err error) *fileInfo {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return &fileInfo{outcome: openSkip, err: err}
+	}
+	return &fileInfo{outcome: openAbortList, err: err}
+}
+
+// ehdrSize is the size of the ELF header the loader reads first.
+func ehdrSize(c elf.Class) int {
+	if c == elf.ELFCLASS32 {
+		return 52
+	}
+	return 64
 }
 
 // verify makes the checks of open_verify that end the search with an
@@ -605,18 +641,6 @@ func (r *resolver) verify(f *elfx.File) error {
 		return errors.New("only ET_DYN and ET_EXEC can be loaded")
 	}
 	return nil
-}
-
-// loaderError words a reader error the way the loader reports the file.
-func loaderError(err error) error {
-	var fe *elfx.FormatError
-	if errors.As(err, &fe) && strings.Contains(fe.Msg, "not an ELF file") {
-		return errors.New("invalid ELF header")
-	}
-	if errors.As(err, &fe) && strings.Contains(fe.Msg, "truncated") {
-		return errors.New("file too short")
-	}
-	return err
 }
 
 // objectInfo is what the loader takes from a file's headers and dynamic
