@@ -60,7 +60,7 @@ func (r *resolver) substituteDST(o *Object, s string) string {
 			if r.cfg.Secure && !(i == 0 && (len(rest) == n || rest[n] == '/')) {
 				return ""
 			}
-			repl = o.origin
+			repl = r.origin(o)
 			checkTrusted = r.cfg.Secure && o.Depth == 0
 		case isDST(rest, "PLATFORM") > 0:
 			n, repl = isDST(rest, "PLATFORM"), r.platform

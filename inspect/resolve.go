@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -68,8 +69,10 @@ func resolve(rv *Resolver, path string) (*LinkMap, error) {
 	main := &Object{Name: path, Path: path, Rule: RuleDirect, names: []string{path}, reserved: true}
 	r.main = main
 	fill(main, info)
-	main.origin = r.shared.targetPath(programOrigin(path))
-	notes := lddOriginNote(path, main.origin, info)
+	var notes []string
+	if usesOrigin(info) {
+		notes = lddOriginNote(path, r.origin(main))
+	}
 	r.loaded = append(r.loaded, main)
 	r.index(main)
 	interp := info.interp
@@ -115,7 +118,7 @@ func (r *resolver) init() {
 	triplet := multiarchTriplet(m, r.host.class, r.host.data)
 	r.libDir = "lib/" + triplet
 	r.systemDirs = []string{"/lib/" + triplet + "/", "/usr/lib/" + triplet + "/", "/lib/", "/usr/lib/"}
-	r.target = loaderTarget(m, r.host.class)
+	r.target = r.shared.target(m, r.host.class)
 	if r.cfg.HWCaps != nil {
 		r.target.HWCaps, r.target.ISALevel = r.cfg.HWCaps, 0
 	}
@@ -157,14 +160,8 @@ func capabilityDirs(hwcaps, legacy []string, platform string) []string {
 
 func (r *resolver) hostPath(p string) (string, error) { return r.shared.hostPath(p) }
 
-// readTargetFile reads a file of the target.
-func (r *resolver) readTargetFile(p string) ([]byte, error) {
-	host, err := r.hostPath(p)
-	if err != nil {
-		return nil, err
-	}
-	return os.ReadFile(host)
-}
+// preloadPath is the file of libraries to preload into every program.
+const preloadPath = "/etc/ld.so.preload"
 
 // programOrigin is the program's $ORIGIN when it runs: the directory of
 // its resolved path, which the loader reads from /proc/self/exe.
@@ -178,16 +175,34 @@ func programOrigin(path string) string {
 	return filepath.Dir(path)
 }
 
+// origin is $ORIGIN for object o, worked out the first time a path
+// needs it (for the program it costs a walk of the path's links).
+func (r *resolver) origin(o *Object) string {
+	if o.origin == "" {
+		if o == r.main {
+			o.origin = r.shared.targetPath(programOrigin(o.Path))
+		} else {
+			o.origin = objectOrigin(o.Path)
+		}
+	}
+	return o.origin
+}
+
+// usesOrigin reports whether a file's search paths or DT_NEEDED names
+// mention $ORIGIN.
+func usesOrigin(info *objectInfo) bool {
+	s := info.rpath + info.runpath + strings.Join(info.needed, " ")
+	return strings.Contains(s, "$ORIGIN") || strings.Contains(s, "${ORIGIN}")
+}
+
 // lddOriginNote warns when ldd would expand the program's $ORIGIN
 // differently: ldd hands the loader the path as given, and the loader
 // takes $ORIGIN from it, while a program that runs takes it from
 // /proc/self/exe, its resolved path (ldd /usr/bin/java misses libjli.so
 // though java runs).
-func lddOriginNote(path, origin string, info *objectInfo) []string {
-	uses := strings.Contains(info.rpath+info.runpath+strings.Join(info.needed, " "), "$ORIGIN") ||
-		strings.Contains(info.rpath+info.runpath+strings.Join(info.needed, " "), "${ORIGIN}")
+func lddOriginNote(path, origin string) []string {
 	given := objectOrigin(path)
-	if !uses || given == origin {
+	if given == origin {
 		return nil
 	}
 	return []string{fmt.Sprintf("ldd would expand $ORIGIN to %s, the directory of the path as given, and may answer differently; the program runs with $ORIGIN %s, the directory of its resolved path", given, origin)}
@@ -222,7 +237,7 @@ func objectOrigin(realname string) string {
 // loaded: it answers to its PT_INTERP path and its soname.
 func (r *resolver) loadInterpreter(path string) {
 	o := &Object{Name: path, Path: path, Rule: RuleDirect, interp: true, names: []string{path}}
-	fi := r.read(path)
+	fi := r.read(path, false)
 	if fi.err != nil {
 		o.Err = fi.err
 	} else {
@@ -247,11 +262,10 @@ func (r *resolver) preloads() ([]*Object, []DroppedPreload) {
 		}
 	}
 	if !r.cfg.NoPreloadFile {
-		const file = "/etc/ld.so.preload"
-		if b, err := r.readTargetFile(file); err == nil {
+		if b := r.shared.preloadFile(); b != nil {
 			for _, p := range splitAny(string(b), ": \t\n") {
 				if p != "" {
-					names = append(names, preload{p, file})
+					names = append(names, preload{p, preloadPath})
 				}
 			}
 		}
@@ -347,7 +361,6 @@ func (r *resolver) mapObject(loader *Object, name string, preload bool) *Object 
 	o.Rule = o.Tried[len(o.Tried)-1].Rule
 	o.id = fi.id
 	fill(o, fi.info)
-	o.origin = objectOrigin(o.Path)
 	o.rpath, o.runpath = r.objectPaths(o, fi.info)
 	r.loaded = append(r.loaded, o)
 	r.index(o)
@@ -525,7 +538,7 @@ const (
 
 // try is open_verify on one candidate, recorded in o.Tried.
 func (r *resolver) try(o *Object, path string, rule Rule) (*fileInfo, openOutcome) {
-	fi := r.read(path)
+	fi := r.read(path, rule != RuleCache && rule != RuleDirect)
 	c := Candidate{Path: path, Rule: rule}
 	outcome := fi.outcome
 	switch {
@@ -551,10 +564,12 @@ type fileInfo struct {
 	info    *objectInfo
 }
 
-// read opens path once per Resolver and remembers what it found. A name
-// missing from its directory's listing is known missing without a probe.
-func (r *resolver) read(path string) *fileInfo {
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+// read opens path once per Resolver and remembers what it found. For a
+// probe of a search directory (listed), a name missing from the
+// directory's listing is known missing without a system call; a path the
+// cache or a DT_NEEDED named is opened directly, not worth a listing.
+func (r *resolver) read(path string, listed bool) *fileInfo {
+	if i := strings.LastIndexByte(path, '/'); listed && i >= 0 {
 		l := r.shared.dirListing(path[:i+1])
 		if l.missing || l.err == nil && !l.names[path[i+1:]] {
 			return missingFile
@@ -568,49 +583,70 @@ var missingFile = &fileInfo{outcome: openSkip, err: fs.ErrNotExist}
 
 func (r *resolver) readFile(path string) *fileInfo {
 	host, err := r.hostPath(path)
-	var st os.FileInfo
-	if err == nil {
-		st, err = os.Stat(host)
-	}
 	if err != nil {
 		return openError(err)
 	}
-	if st.IsDir() {
-		// open_verify opens it, and reading it fails.
-		return &fileInfo{outcome: openFatal, err: fmt.Errorf("%s: cannot read file data: is a directory", path)}
+	fd, err := syscall.Open(host, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return openError(&fs.PathError{Op: "open", Path: path, Err: err})
 	}
-	fi := &fileInfo{setuid: st.Mode()&fs.ModeSetuid != 0}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		fi.id = fileID{dev: uint64(sys.Dev), ino: sys.Ino}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return &fileInfo{outcome: openFatal, err: &fs.PathError{Op: "stat", Path: path, Err: err}}
 	}
-	f, err := elfx.Open(host)
-	var pe *fs.PathError
-	switch {
-	case errors.As(err, &pe):
-		return openError(err)
-	case err != nil:
-		// open_verify reads a whole ELF header before it looks at it.
-		msg := "invalid ELF header"
-		if st.Size() < int64(ehdrSize(r.host.class)) {
-			msg = "file too short"
-		} else if fe := (*elfx.FormatError)(nil); errors.As(err, &fe) && !strings.Contains(fe.Msg, "not an ELF file") {
-			msg = fe.Msg
-		}
+	fi := &fileInfo{setuid: st.Mode&syscall.S_ISUID != 0, id: fileID{dev: uint64(st.Dev), ino: st.Ino}}
+	fatal := func(msg string) *fileInfo {
 		fi.outcome, fi.err = openFatal, fmt.Errorf("%s: %s", path, msg)
 		return fi
 	}
-	defer f.Close()
+	// open_verify reads a whole ELF header before it looks at it; a
+	// directory opens, and reading it fails.
+	switch {
+	case st.Mode&syscall.S_IFMT == syscall.S_IFDIR:
+		return fatal("cannot read file data: is a directory")
+	case st.Size < int64(ehdrSize(r.host.class)):
+		return fatal("file too short")
+	}
+	f, err := elfx.NewFile(fdReader{fd, st.Size})
+	if err != nil {
+		var fe *elfx.FormatError
+		if errors.As(err, &fe) && !strings.Contains(fe.Msg, "not an ELF file") {
+			return fatal(fe.Msg)
+		}
+		return fatal("invalid ELF header")
+	}
 	info, err := readObject(f)
 	if err == nil && info.ident.class == r.host.class && info.ident.machine == r.host.machine {
 		err = r.verify(f)
 	}
 	if err != nil {
-		fi.outcome, fi.err = openFatal, err
-		return fi
+		return fatal(err.Error())
 	}
 	fi.info = info
 	return fi
 }
+
+// fdReader reads an open file with pread and knows its size, so that
+// reading a library costs an open, an fstat, a few preads of just the
+// headers and tables the loader reads, and a close.
+type fdReader struct {
+	fd   int
+	size int64
+}
+
+func (r fdReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := syscall.Pread(r.fd, p, off)
+	switch {
+	case err != nil:
+		return max(n, 0), err
+	case n < len(p):
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (r fdReader) Size() int64 { return r.size }
 
 // openError is the outcome of a failed open: a missing or unreadable file
 // is passed over, any other failure ends its search list.

@@ -1,7 +1,9 @@
 package inspect
 
 import (
+	"debug/elf"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -25,6 +27,26 @@ type Resolver struct {
 
 	files    memo[*fileInfo]
 	listings memo[*listing]
+	targets  memo[Target]
+	preload  memo[[]byte] // /etc/ld.so.preload, nil when there is none
+}
+
+// target is the CPU as the loader of machine m and class c sees it,
+// worked out once: it reads /proc/cpuinfo.
+func (rv *Resolver) target(m elf.Machine, c elf.Class) Target {
+	return rv.targets.get(fmt.Sprint(m, c), func(string) Target { return loaderTarget(m, c) })
+}
+
+// preloadFile is the target's /etc/ld.so.preload, read once.
+func (rv *Resolver) preloadFile() []byte {
+	return rv.preload.get(preloadPath, func(p string) []byte {
+		host, err := rv.hostPath(p)
+		if err != nil {
+			return nil
+		}
+		b, _ := os.ReadFile(host)
+		return b
+	})
 }
 
 // memo computes the value of each key once, however many goroutines

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
 	"io"
@@ -32,7 +33,12 @@ var commands = map[string]command{
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	stdout := bufio.NewWriter(os.Stdout)
+	code := run(os.Args[1:], stdout, os.Stderr)
+	if err := stdout.Flush(); err != nil && code == exitOK {
+		code = exitUsage
+	}
+	os.Exit(code)
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
