@@ -1,6 +1,14 @@
 package elfx
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrNotELF is the cause of the FormatError for a file that does not
+// start with the ELF magic, so that a caller walking a directory can pass
+// such files over (errors.Is(err, ErrNotELF)).
+var ErrNotELF = errors.New("not an ELF file")
 
 // A FormatError reports malformed ELF data: what is wrong and at which file
 // offset it was found.
@@ -8,7 +16,10 @@ type FormatError struct {
 	File string // the path given to Open, or "" for NewFile
 	Off  uint64 // file offset of the offending record
 	Msg  string
+	Err  error // the cause, when it is one a caller may test for (ErrNotELF)
 }
+
+func (e *FormatError) Unwrap() error { return e.Err }
 
 func (e *FormatError) Error() string {
 	if e.File == "" {

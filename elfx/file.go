@@ -155,7 +155,7 @@ func (f *File) init() error {
 		return err
 	}
 	if len(ident) < len(elf.ELFMAG) || string(ident[:len(elf.ELFMAG)]) != elf.ELFMAG {
-		return f.formatErr(0, "not an ELF file (magic %q)", ident[:min(len(ident), len(elf.ELFMAG))])
+		return &FormatError{File: f.path, Msg: fmt.Sprintf("not an ELF file (magic %q)", ident[:min(len(ident), len(elf.ELFMAG))]), Err: ErrNotELF}
 	}
 	if len(ident) < elf.EI_NIDENT {
 		return f.formatErr(0, "ELF identification truncated at %d bytes", len(ident))

@@ -46,12 +46,7 @@ type elfIdent struct {
 
 // resolve emulates the loader's startup for one program.
 func resolve(rv *Resolver, path string) (*LinkMap, error) {
-	f, err := elfx.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	info, err := readObject(f)
-	f.Close()
+	info, err := readProgram(path)
 	if err != nil {
 		return nil, err
 	}
@@ -608,7 +603,7 @@ func (r *resolver) readFile(path string) *fileInfo {
 	case st.Size < int64(ehdrSize(r.host.class)):
 		return fatal("file too short")
 	}
-	f, err := elfx.NewFile(fdReader{fd, st.Size})
+	f, err := elfx.NewFile(&fdReader{fd: fd, size: st.Size})
 	if err != nil {
 		var fe *elfx.FormatError
 		if errors.As(err, &fe) && !strings.Contains(fe.Msg, "not an ELF file") {
@@ -627,15 +622,57 @@ func (r *resolver) readFile(path string) *fileInfo {
 	return fi
 }
 
+// readProgram reads what the loader needs of the program, the way
+// readFile reads a library; errors name the file.
+func readProgram(path string) (*objectInfo, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	f, err := elfx.NewFile(&fdReader{fd: fd, size: st.Size})
+	if err == nil {
+		var info *objectInfo
+		if info, err = readObject(f); err == nil {
+			return info, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: %w", path, err)
+}
+
 // fdReader reads an open file with pread and knows its size, so that
 // reading a library costs an open, an fstat, a few preads of just the
-// headers and tables the loader reads, and a close.
+// headers and tables the loader reads, and a close. The first read takes
+// the file's head, where the ELF header, the program headers, PT_INTERP
+// and in small files the dynamic string table are, and later reads within
+// it are served from memory.
 type fdReader struct {
 	fd   int
 	size int64
+	head []byte
 }
 
-func (r fdReader) ReadAt(p []byte, off int64) (int, error) {
+// headSize is how much of a file the first read takes.
+const headSize = 16 << 10
+
+func (r *fdReader) ReadAt(p []byte, off int64) (int, error) {
+	if r.head == nil {
+		r.head = make([]byte, min(r.size, headSize))
+		n, err := syscall.Pread(r.fd, r.head, 0)
+		if err != nil || n < len(r.head) {
+			r.head = r.head[:0:0] // not cached; read directly
+		}
+	}
+	if end := off + int64(len(p)); off >= 0 && end <= int64(len(r.head)) {
+		return copy(p, r.head[off:end]), nil
+	}
 	n, err := syscall.Pread(r.fd, p, off)
 	switch {
 	case err != nil:
@@ -646,7 +683,7 @@ func (r fdReader) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-func (r fdReader) Size() int64 { return r.size }
+func (r *fdReader) Size() int64 { return r.size }
 
 // openError is the outcome of a failed open: a missing or unreadable file
 // is passed over, any other failure ends its search list.

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"debug/elf"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 )
 
 // parseArgs parses flags that may come before, between or after the
@@ -65,7 +64,7 @@ func reportFiles[R any](paths []string, format string, stdout, stderr io.Writer,
 	failed := false
 	analyzeInOrder(paths, analyze, func(i int, r R, err error) {
 		path := paths[i]
-		if failed {
+		if failed || errors.Is(err, errPassedOver) {
 			return
 		}
 		if err != nil {
@@ -136,11 +135,12 @@ func analyzeInOrder[R any](paths []string, analyze func(string) (R, error), emit
 	}
 }
 
-// expandDirs replaces each directory argument by the ELF files under it,
-// walked in lexical order without following symbolic links, as scanelf -R
-// does; files are kept as given.
-func expandDirs(args []string) []string {
-	var paths []string
+// expandDirs replaces each directory argument by the regular files under
+// it, walked in lexical order without following symbolic links, as
+// scanelf -R does; files are kept as given. walked holds the files a walk
+// found, which are passed over when they are not ELF files.
+func expandDirs(args []string) (paths []string, walked map[string]bool) {
+	walked = map[string]bool{}
 	for _, arg := range args {
 		fi, err := os.Stat(arg)
 		if err != nil || !fi.IsDir() {
@@ -148,24 +148,16 @@ func expandDirs(args []string) []string {
 			continue
 		}
 		filepath.WalkDir(arg, func(path string, d fs.DirEntry, err error) error {
-			if err == nil && d.Type().IsRegular() && isELF(path) {
+			if err == nil && d.Type().IsRegular() {
 				paths = append(paths, path)
+				walked[path] = true
 			}
 			return nil
 		})
 	}
-	return paths
+	return paths, walked
 }
 
-// isELF reports whether the file at path starts with the ELF magic. It
-// makes the three system calls itself: a walk reads thousands of files.
-func isELF(path string) bool {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return false
-	}
-	defer syscall.Close(fd)
-	var magic [4]byte
-	n, _ := syscall.Read(fd, magic[:])
-	return n == 4 && string(magic[:]) == elf.ELFMAG
-}
+// errPassedOver marks a file a directory walk found that is not an ELF
+// file: reportFiles leaves it out.
+var errPassedOver = errors.New("not an ELF file found by a directory walk")

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/elfx/elfx/elfx"
 	"github.com/elfx/elfx/inspect"
 )
 
@@ -74,9 +76,15 @@ func runDeps(args []string, stdout, stderr io.Writer) int {
 	default:
 		cfg.HWCaps = strings.Split(*hwcaps, ",")
 	}
-	paths = expandDirs(paths)
+	paths, walked := expandDirs(paths)
 	rv := inspect.NewResolver(cfg)
-	analyze := func(path string) (*depsReport, error) { return analyzeDeps(rv, path) }
+	analyze := func(path string) (*depsReport, error) {
+		r, err := analyzeDeps(rv, path)
+		if walked[path] && errors.Is(err, elfx.ErrNotELF) {
+			return nil, errPassedOver
+		}
+		return r, err
+	}
 	render := map[string]func(io.Writer, *depsReport) error{
 		"tree": renderDepsTree, "ldd": renderDepsLdd, "dot": renderDepsDot,
 	}[format.value]
