@@ -1,6 +1,7 @@
 package elfx
 
 import (
+	"bytes"
 	"debug/elf"
 	"strings"
 )
@@ -33,8 +34,6 @@ type Dynamic struct {
 	Filter    []string
 	Flags     elf.DynFlag
 	Flags1    elf.DynFlag1
-
-	strtab string // DT_STRTAB, copied out of the file
 }
 
 // Value returns the value of the first entry with the tag.
@@ -121,6 +120,7 @@ func (f *File) readDynamic() (*Dynamic, error) {
 	// counted against the table's size, not against the product of the
 	// two.
 	paths := 0
+	strs := dynStrings{f: f}
 	for i := range d.Entries {
 		e := &d.Entries[i]
 		switch e.Tag {
@@ -132,9 +132,9 @@ func (f *File) readDynamic() (*Dynamic, error) {
 		if !IsStringTag(e.Tag) {
 			continue
 		}
-		s, ok := stringAt(d.strtab, e.Val)
+		s, ok := strs.at(e.Val)
 		if !ok {
-			return nil, f.formatErr(off+uint64(i)*size, "%v string offset %#x outside DT_STRTAB (%d bytes)", e.Tag, e.Val, len(d.strtab))
+			return nil, f.formatErr(off+uint64(i)*size, "%v string offset %#x outside DT_STRTAB (%d bytes)", e.Tag, e.Val, len(f.rawStrtab))
 		}
 		switch e.Tag {
 		case elf.DT_NEEDED:
@@ -142,8 +142,8 @@ func (f *File) readDynamic() (*Dynamic, error) {
 		case elf.DT_SONAME:
 			d.Soname = s
 		case elf.DT_RPATH, elf.DT_RUNPATH:
-			if paths += strings.Count(s, ":") + 1; paths > len(d.strtab)+len(d.Entries) {
-				return nil, f.formatErr(off+uint64(i)*size, "DT_RPATH and DT_RUNPATH entries name %d search paths, more than DT_STRTAB (%d bytes) holds", paths, len(d.strtab))
+			if paths += strings.Count(s, ":") + 1; paths > len(f.rawStrtab)+len(d.Entries) {
+				return nil, f.formatErr(off+uint64(i)*size, "DT_RPATH and DT_RUNPATH entries name %d search paths, more than DT_STRTAB (%d bytes) holds", paths, len(f.rawStrtab))
 			}
 			if e.Tag == elf.DT_RPATH {
 				d.Rpath = append(d.Rpath, strings.Split(s, ":")...)
@@ -158,6 +158,43 @@ func (f *File) readDynamic() (*Dynamic, error) {
 		e.Str = s
 	}
 	return d, nil
+}
+
+// dynStrings hands out the strings the dynamic entries name, each copied
+// on its own: a reader after the needed libraries and search paths does
+// not pay for the whole table. Entries may name overlapping strings of a
+// table any number of times, so once the copies outweigh the table it is
+// copied whole and shared instead.
+type dynStrings struct {
+	f      *File
+	copied int
+	whole  string
+}
+
+func (s *dynStrings) at(off uint64) (string, bool) {
+	if s.whole != "" {
+		return stringAt(s.whole, off)
+	}
+	tab := s.f.rawStrtab
+	if off >= uint64(len(tab)) {
+		return "", false
+	}
+	n := bytes.IndexByte(tab[off:], 0)
+	if n < 0 {
+		return "", false
+	}
+	if s.copied += n; s.copied > len(tab) {
+		s.whole = s.f.stringTable()
+		return stringAt(s.whole, off)
+	}
+	return string(tab[off : off+uint64(n)]), true
+}
+
+// stringTable is DT_STRTAB copied out of the file, once: symbol and
+// version names are substrings of it.
+func (f *File) stringTable() string {
+	f.strOnce.Do(func() { f.strtab = string(f.rawStrtab) })
+	return f.strtab
 }
 
 // readStrtab locates DT_STRTAB. Without DT_STRSZ, the table may run to the
@@ -175,7 +212,7 @@ func (f *File) readStrtab(d *Dynamic) error {
 	if err != nil {
 		return err
 	}
-	d.strtab = string(tab)
+	f.rawStrtab = tab
 	return nil
 }
 

@@ -56,6 +56,12 @@ type File struct {
 	vers    *versionTables
 	verErr  error
 
+	// rawStrtab is DT_STRTAB as read, which may alias the mapping: used
+	// only while the file is open; stringTable copies it.
+	rawStrtab []byte
+	strOnce   sync.Once
+	strtab    string
+
 	secOnce  sync.Once
 	sections []elf.SectionHeader
 	secErr   error

@@ -71,7 +71,7 @@ func (f *File) readSymbolTable() (*symbolTable, error) {
 	if ent, ok := d.Value(elf.DT_SYMENT); ok && ent != uint64(f.layout.sym) {
 		return nil, f.formatErr(d.Off, "DT_SYMENT is %d, want %d", ent, f.layout.sym)
 	}
-	t.strtab = d.strtab
+	t.strtab = f.stringTable()
 	if t.gnu, err = f.readGNUHash(d); err != nil {
 		return nil, err
 	}

@@ -170,7 +170,7 @@ func (f *File) readVerneed(d *Dynamic, v *versionTables, ent decoder, addr, off 
 		return 0, f.formatErr(off, "DT_VERNEED entry has version %d, want 1", ver)
 	}
 	cnt, fileOff, auxOff, next := ent.u16(2), ent.u32(4), ent.u32(8), ent.u32(12)
-	file, ok := stringAt(d.strtab, uint64(fileOff))
+	file, ok := stringAt(f.stringTable(), uint64(fileOff))
 	if !ok {
 		return 0, f.formatErr(off, "DT_VERNEED file name offset %#x outside DT_STRTAB", fileOff)
 	}
@@ -190,7 +190,7 @@ func (f *File) readVerneed(d *Dynamic, v *versionTables, ent decoder, addr, off 
 		}
 		a := f.decoder(b)
 		aux := VersionNeedAux{Hash: a.u32(0), Flags: elf.DynamicVersionFlag(a.u16(4)), Index: a.u16(6)}
-		if aux.Name, ok = stringAt(d.strtab, uint64(a.u32(8))); !ok {
+		if aux.Name, ok = stringAt(f.stringTable(), uint64(a.u32(8))); !ok {
 			return 0, f.formatErr(aoff, "DT_VERNEED version name offset %#x outside DT_STRTAB", a.u32(8))
 		}
 		need.Needs = append(need.Needs, aux)
@@ -231,7 +231,7 @@ func (f *File) readVerdef(d *Dynamic, v *versionTables, ent decoder, addr, off u
 			return 0, err
 		}
 		a := f.decoder(b)
-		name, ok := stringAt(d.strtab, uint64(a.u32(0)))
+		name, ok := stringAt(f.stringTable(), uint64(a.u32(0)))
 		if !ok {
 			return 0, f.formatErr(aoff, "DT_VERDEF version name offset %#x outside DT_STRTAB", a.u32(0))
 		}
