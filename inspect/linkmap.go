@@ -56,7 +56,7 @@ type Object struct {
 	flags1        elf.DynFlag1
 	origin        string // the directory $ORIGIN expands to
 	loader        *Object
-	deps          []string // DT_NEEDED after DST substitution
+	deps          []depEntry // DT_NEEDED, DT_AUXILIARY and DT_FILTER in order
 }
 
 // Found reports whether the loader found the object.

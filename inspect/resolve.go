@@ -87,24 +87,81 @@ func resolve(rv *Resolver, path string) (*LinkMap, error) {
 		}
 	}
 	preloads, dropped := r.preloads()
-	queue := append([]*Object{main}, preloads...)
+	queue := r.mapDeps(append([]*Object{main}, preloads...))
+	return &LinkMap{Objects: r.linkMapOrder(queue), Interpreter: info.interp, Dropped: dropped, Notes: notes}, nil
+}
+
+// mapDeps is _dl_map_object_deps: it walks the search list breadth first,
+// mapping each object's dependencies in the order of its dynamic array.
+// A DT_NEEDED object goes to the end of the list; a filtee (DT_AUXILIARY,
+// DT_FILTER) goes right before its filter, in the list and in the link
+// map, and its own dependencies are mapped next. A missing auxiliary
+// filtee is ignored.
+func (r *resolver) mapDeps(queue []*Object) []*Object {
+	done := map[*Object]bool{}
 	for i := 0; i < len(queue); i++ {
 		o := queue[i]
-		for _, name := range o.deps {
-			dep := r.mapObject(o, name, false)
-			o.Deps = append(o.Deps, dep)
-			if dep.reserved {
+		if done[o] {
+			continue
+		}
+		done[o] = true
+		first := -1 // where the first filtee was inserted
+		for _, d := range o.deps {
+			dep := r.mapObject(o, d.name, false)
+			if d.tag == elf.DT_AUXILIARY && !dep.Found() {
+				r.drop(dep)
 				continue
 			}
-			dep.reserved = true
-			dep.NeededBy, dep.Depth = o, o.Depth+1
-			if dep == r.interp {
-				r.rtldRef = true
+			o.Deps = append(o.Deps, dep)
+			if d.tag == elf.DT_NEEDED {
+				if !dep.reserved {
+					r.reserve(dep, o)
+					queue = append(queue, dep)
+				}
+				continue
 			}
-			queue = append(queue, dep)
+			at := slices.Index(queue, o)
+			switch j := slices.Index(queue, dep); {
+			case j >= 0 && j < at:
+				continue // already searched earlier
+			case j > at:
+				queue = slices.Delete(queue, j, j+1)
+			default:
+				r.reserve(dep, o)
+				r.moveBefore(dep, o)
+			}
+			queue = slices.Insert(queue, at, dep)
+			if first < 0 || at < first {
+				first = at
+			}
+		}
+		if first >= 0 {
+			i = first - 1 // the filtees' dependencies come next
 		}
 	}
-	return &LinkMap{Objects: r.linkMapOrder(queue), Interpreter: info.interp, Dropped: dropped, Notes: notes}, nil
+	return queue
+}
+
+// reserve puts dep in the search list, first needed by o.
+func (r *resolver) reserve(dep, o *Object) {
+	dep.reserved = true
+	dep.NeededBy, dep.Depth = o, o.Depth+1
+	if dep == r.interp {
+		r.rtldRef = true
+	}
+}
+
+// moveBefore moves a filtee just before its filter in the link map, as
+// _dl_map_object_deps relinks l_prev and l_next.
+func (r *resolver) moveBefore(dep, filter *Object) {
+	i := slices.Index(r.loaded, dep)
+	if i < 0 {
+		return // the interpreter, placed by linkMapOrder
+	}
+	r.loaded = slices.Delete(r.loaded, i, i+1)
+	if j := slices.Index(r.loaded, filter); j >= 0 {
+		r.loaded = slices.Insert(r.loaded, j, dep)
+	}
 }
 
 // init derives the machine-dependent parts of the search from the program.
@@ -716,6 +773,12 @@ func (r *resolver) verify(f *elfx.File) error {
 	return nil
 }
 
+// depEntry is one dependency an object names.
+type depEntry struct {
+	tag  elf.DynTag // DT_NEEDED, DT_AUXILIARY or DT_FILTER
+	name string     // after dynamic string token substitution
+}
+
 // objectInfo is what the loader takes from a file's headers and dynamic
 // array.
 type objectInfo struct {
@@ -726,8 +789,11 @@ type objectInfo struct {
 	rpath                string
 	runpath              string
 	hasRPATH, hasRUNPATH bool
-	hasDynamic           bool
-	flags1               elf.DynFlag1
+	// deps are DT_NEEDED, DT_AUXILIARY and DT_FILTER in the order of the
+	// dynamic array, which is the order the loader maps them in.
+	deps       []depEntry
+	hasDynamic bool
+	flags1     elf.DynFlag1
 }
 
 func readObject(f *elfx.File) (*objectInfo, error) {
@@ -743,6 +809,11 @@ func readObject(f *elfx.File) (*objectInfo, error) {
 	info.hasDynamic = true
 	info.soname, info.flags1 = d.Soname, d.Flags1
 	info.needed = append(info.needed, d.Needed...)
+	for _, e := range d.Entries {
+		if e.Tag == elf.DT_NEEDED || e.Tag == elf.DT_AUXILIARY || e.Tag == elf.DT_FILTER {
+			info.deps = append(info.deps, depEntry{tag: e.Tag, name: e.Str})
+		}
+	}
 	for _, e := range d.Entries {
 		switch e.Tag {
 		case elf.DT_RPATH:
@@ -768,12 +839,11 @@ func fill(o *Object, info *objectInfo) {
 // with DT_RUNPATH has its DT_RPATH ignored. It also expands the object's
 // DT_NEEDED names, which need its $ORIGIN.
 func (r *resolver) objectPaths(o *Object, info *objectInfo) (rpath, runpath *searchList) {
-	for _, n := range info.needed {
-		if exp := r.substituteDST(o, n); exp != "" {
-			o.deps = append(o.deps, exp)
-		} else {
-			o.deps = append(o.deps, n)
+	for _, d := range info.deps {
+		if exp := r.substituteDST(o, d.name); exp != "" {
+			d.name = exp
 		}
+		o.deps = append(o.deps, d)
 	}
 	if info.hasRUNPATH {
 		return nil, r.objectList(info.runpath, o, RuleRUNPATH)

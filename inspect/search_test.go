@@ -16,8 +16,10 @@ import (
 // rules the system walk does not exercise, and compares Resolve with the
 // loader in ldd's mode for each: a glibc-hwcaps subdirectory of an
 // LD_LIBRARY_PATH directory, with the CPU's subdirectories and with none
-// (--glibc-hwcaps-mask), and a program with DF_1_NODEFLIB, which must not
-// take libc from the cache or the default directories.
+// (--glibc-hwcaps-mask), a program with DF_1_NODEFLIB, which must not
+// take libc from the cache or the default directories, and a program
+// linked with a DT_FILTER and a DT_AUXILIARY library, whose filtee goes
+// before them in the link map.
 func TestSearchRulesMatchLoader(t *testing.T) {
 	const rtld = "/lib64/ld-linux-x86-64.so.2"
 	if runtime.GOARCH != "amd64" {
@@ -43,12 +45,7 @@ func TestSearchRulesMatchLoader(t *testing.T) {
 	link(filepath.Join(lib, "libvers-hash-sysv.so"), filepath.Join(dir, "glibc-hwcaps", "x86-64-v2", "libvers.so"))
 
 	active := ActiveHWCaps(elf.EM_X86_64)
-	cases := []struct {
-		name  string
-		prog  string
-		cfg   Config
-		rtldA []string // loader options
-	}{
+	cases := []ruleCase{
 		{"hwcaps subdirectory", set.Require(t, "prog").Path,
 			Config{Env: map[string]string{"LD_LIBRARY_PATH": dir + ":" + lib}}, nil},
 		{"hwcaps masked", set.Require(t, "prog").Path,
@@ -68,19 +65,14 @@ func TestSearchRulesMatchLoader(t *testing.T) {
 			t.Fatalf("%s: %v\n%s", cc, err, out)
 		}
 		cases = append(cases,
-			struct {
-				name  string
-				prog  string
-				cfg   Config
-				rtldA []string
-			}{"NODEFLIB", bin, Config{}, nil},
-			struct {
-				name  string
-				prog  string
-				cfg   Config
-				rtldA []string
-			}{"NODEFLIB with LD_LIBRARY_PATH", bin, Config{Env: map[string]string{"LD_LIBRARY_PATH": "/lib/x86_64-linux-gnu"}}, nil},
+			ruleCase{"NODEFLIB", bin, Config{}, nil},
+			ruleCase{"NODEFLIB with LD_LIBRARY_PATH", bin, Config{Env: map[string]string{"LD_LIBRARY_PATH": "/lib/x86_64-linux-gnu"}}, nil},
 		)
+		filtered := filepath.Join(filepath.Dir(src), "filtered")
+		if out, err := exec.Command(cc, "-o", filtered, src, "-L"+lib, "-Wl,--no-as-needed", "-lfilter", "-laux").CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", cc, err, out)
+		}
+		cases = append(cases, ruleCase{"filter and auxiliary", filtered, Config{Env: map[string]string{"LD_LIBRARY_PATH": lib}}, nil})
 	}
 	for _, c := range cases {
 		// ldd's mode: unlike --list, it goes on past a missing library.
@@ -102,6 +94,14 @@ func TestSearchRulesMatchLoader(t *testing.T) {
 			t.Errorf("%s:\n  elfx:\n    %s\n  loader:\n    %s", c.name, strings.Join(got, "\n    "), strings.Join(want, "\n    "))
 		}
 	}
+}
+
+// ruleCase is one layout of TestSearchRulesMatchLoader.
+type ruleCase struct {
+	name  string
+	prog  string
+	cfg   Config
+	rtldA []string // loader options
 }
 
 // ccPath is the C compiler the fixtures use, or "" when there is none.
