@@ -134,7 +134,7 @@ func (f *File) readDynamic() (*Dynamic, error) {
 		}
 		s, ok := strs.at(e.Val)
 		if !ok {
-			return nil, f.formatErr(off+uint64(i)*size, "%v string offset %#x outside DT_STRTAB (%d bytes)", e.Tag, e.Val, len(f.rawStrtab))
+			return nil, f.formatErr(off+uint64(i)*size, "%v string offset %#x outside DT_STRTAB (%d bytes)", e.Tag, e.Val, f.strtabSize)
 		}
 		switch e.Tag {
 		case elf.DT_NEEDED:
@@ -142,8 +142,8 @@ func (f *File) readDynamic() (*Dynamic, error) {
 		case elf.DT_SONAME:
 			d.Soname = s
 		case elf.DT_RPATH, elf.DT_RUNPATH:
-			if paths += strings.Count(s, ":") + 1; paths > len(f.rawStrtab)+len(d.Entries) {
-				return nil, f.formatErr(off+uint64(i)*size, "DT_RPATH and DT_RUNPATH entries name %d search paths, more than DT_STRTAB (%d bytes) holds", paths, len(f.rawStrtab))
+			if paths += strings.Count(s, ":") + 1; uint64(paths) > f.strtabSize+uint64(len(d.Entries)) {
+				return nil, f.formatErr(off+uint64(i)*size, "DT_RPATH and DT_RUNPATH entries name %d search paths, more than DT_STRTAB (%d bytes) holds", paths, f.strtabSize)
 			}
 			if e.Tag == elf.DT_RPATH {
 				d.Rpath = append(d.Rpath, strings.Split(s, ":")...)
@@ -167,38 +167,66 @@ func (f *File) readDynamic() (*Dynamic, error) {
 // copied whole and shared instead.
 type dynStrings struct {
 	f      *File
-	copied int
+	copied uint64
 	whole  string
 }
 
 func (s *dynStrings) at(off uint64) (string, bool) {
+	f := s.f
 	if s.whole != "" {
 		return stringAt(s.whole, off)
 	}
-	tab := s.f.rawStrtab
-	if off >= uint64(len(tab)) {
+	if off >= f.strtabSize {
 		return "", false
 	}
-	n := bytes.IndexByte(tab[off:], 0)
-	if n < 0 {
-		return "", false
-	}
-	if s.copied += n; s.copied > len(tab) {
-		s.whole = s.f.stringTable()
+	str, ok := f.stringAtOff(off)
+	if s.copied += uint64(len(str)); ok && s.copied > f.strtabSize {
+		s.whole = f.stringTable()
 		return stringAt(s.whole, off)
 	}
-	return string(tab[off : off+uint64(n)]), true
+	return str, ok
+}
+
+// stringAtOff reads the string at off in DT_STRTAB, copied. From a
+// mapping it scans the table in place; through a reader it reads a
+// growing window from off, so that a few names cost a few small reads.
+func (f *File) stringAtOff(off uint64) (string, bool) {
+	rest := f.strtabSize - off
+	if f.src.mapped != nil {
+		b := f.src.mapped[f.strtabOff+off : f.strtabOff+f.strtabSize]
+		if n := bytes.IndexByte(b, 0); n >= 0 {
+			return string(b[:n]), true
+		}
+		return "", false
+	}
+	for win := uint64(256); ; win *= 2 {
+		b, err := f.read(f.strtabOff+off, min(win, rest), "DT_STRTAB")
+		if err != nil {
+			return "", false
+		}
+		if n := bytes.IndexByte(b, 0); n >= 0 {
+			return string(b[:n]), true
+		}
+		if win >= rest {
+			return "", false
+		}
+	}
 }
 
 // stringTable is DT_STRTAB copied out of the file, once: symbol and
 // version names are substrings of it.
 func (f *File) stringTable() string {
-	f.strOnce.Do(func() { f.strtab = string(f.rawStrtab) })
+	f.strOnce.Do(func() {
+		if b, err := f.read(f.strtabOff, f.strtabSize, "DT_STRTAB"); err == nil {
+			f.strtab = string(b)
+		}
+	})
 	return f.strtab
 }
 
-// readStrtab locates DT_STRTAB. Without DT_STRSZ, the table may run to the
-// end of its segment's file image.
+// readStrtab locates DT_STRTAB, which is read only as strings are asked
+// for. Without DT_STRSZ, the table may run to the end of its segment's
+// file image.
 func (f *File) readStrtab(d *Dynamic) error {
 	addr, ok := d.Value(elf.DT_STRTAB)
 	if !ok {
@@ -208,11 +236,11 @@ func (f *File) readStrtab(d *Dynamic) error {
 	if !ok {
 		size = f.loadedBytesAt(addr)
 	}
-	tab, err := f.readAddr(addr, size, "DT_STRTAB", d.Off)
-	if err != nil {
-		return err
+	off, ok := f.offsetOf(addr, size)
+	if !ok {
+		return f.formatErr(d.Off, "DT_STRTAB at address %#x (%d bytes) is not in the file image of any PT_LOAD segment", addr, size)
 	}
-	f.rawStrtab = tab
+	f.strtabOff, f.strtabSize = off, size
 	return nil
 }
 

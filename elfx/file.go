@@ -56,11 +56,11 @@ type File struct {
 	vers    *versionTables
 	verErr  error
 
-	// rawStrtab is DT_STRTAB as read, which may alias the mapping: used
-	// only while the file is open; stringTable copies it.
-	rawStrtab []byte
-	strOnce   sync.Once
-	strtab    string
+	// strtabOff and strtabSize locate DT_STRTAB in the file;
+	// stringTable copies it once.
+	strtabOff, strtabSize uint64
+	strOnce               sync.Once
+	strtab                string
 
 	secOnce  sync.Once
 	sections []elf.SectionHeader
