@@ -32,12 +32,14 @@ demo: build
 bench:
 	$(GO) test ./elfx -run '^$$' -bench ReadDynamicInfo -benchtime 3x -benchmem
 
-# Runs every fuzz target of every package for FUZZTIME each.
+# Runs every fuzz target of every package for FUZZTIME each. New inputs are
+# not minimised: in a short run minimising eats the time, and a run that
+# ends during a minimisation fails with "context deadline exceeded".
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		for target in $$($(GO) test $$pkg -list '^Fuzz' | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$target"; \
-			$(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1000x || exit 1; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 0 || exit 1; \
 		done; \
 	done
 
