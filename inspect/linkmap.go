@@ -27,7 +27,7 @@ type Object struct {
 	// it (never canonicalised); "" when the library was not found.
 	Path     string
 	Rule     Rule
-	NeededBy *Object // the object whose DT_NEEDED first loaded it; nil for the program and preloads
+	NeededBy *Object // the object whose DT_NEEDED (or filter entry) first loaded it; the program for preloads, nil for the program
 	Depth    int     // 0 for the program, 1 for its direct dependencies and preloads, ...
 	// Tried lists every file the search looked at, in order, with the
 	// reason each was passed over; the last one is the file taken, when
@@ -35,8 +35,9 @@ type Object struct {
 	Tried []Candidate
 	// Err says why the object is missing or unusable; nil when it loaded.
 	Err error
-	// Deps are the objects its DT_NEEDED entries resolved to, in order
-	// (repeats included): the edges of the dependency graph.
+	// Deps are the objects its DT_NEEDED, DT_FILTER and DT_AUXILIARY
+	// entries resolved to, in order (repeats included): the edges of the
+	// dependency graph.
 	Deps []*Object
 
 	Soname  string
