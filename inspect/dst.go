@@ -57,11 +57,11 @@ func (r *resolver) substituteDST(o *Object, s string) string {
 		switch {
 		case isDST(rest, "ORIGIN") > 0:
 			n = isDST(rest, "ORIGIN")
-			if r.cfg.Secure && !(i == 0 && (len(rest) == n || rest[n] == '/')) {
+			if r.shared.cfg.Secure && !(i == 0 && (len(rest) == n || rest[n] == '/')) {
 				return ""
 			}
 			repl = r.origin(o)
-			checkTrusted = r.cfg.Secure && o.Depth == 0
+			checkTrusted = r.shared.cfg.Secure && o.Depth == 0
 		case isDST(rest, "PLATFORM") > 0:
 			n, repl = isDST(rest, "PLATFORM"), r.platform
 		case isDST(rest, "LIB") > 0:

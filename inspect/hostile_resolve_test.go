@@ -29,7 +29,7 @@ const hostileDeadline = 2 * time.Second
 var hostileKnownBugs = map[string]string{}
 
 // hostileLoader is the loader the hostile cases are compared with.
-const hostileLoader = "/lib64/ld-linux-x86-64.so.2"
+const hostileLoader = x86Loader
 
 // loaderVerdict is what the loader in ldd's mode said of a program.
 type loaderVerdict struct {

@@ -16,7 +16,7 @@ import (
 	"github.com/elfx/elfx/elfx"
 )
 
-const ldso = "/lib64/ld-linux-x86-64.so.2"
+const ldso = x86Loader
 
 // renderCacheEntry prints e as ldconfig -p does (print_entry in
 // elf/cache.c).

@@ -17,6 +17,20 @@ import (
 	"github.com/elfx/elfx/fixtures"
 )
 
+// x86Loader is the x86-64 glibc loader the tests compare with.
+const x86Loader = "/lib64/ld-linux-x86-64.so.2"
+
+// needX86Loader skips the test unless the x86-64 loader runs here.
+func needX86Loader(t *testing.T) {
+	t.Helper()
+	if runtime.GOARCH != "amd64" {
+		t.Skip("needs the x86-64 loader")
+	}
+	if _, err := os.Stat(x86Loader); err != nil {
+		t.Skip(err)
+	}
+}
+
 // lddAddress is the load address ldd prints after each object.
 var lddAddress = regexp.MustCompile(` \(0x[0-9a-f]+\)$`)
 
@@ -220,13 +234,8 @@ func compareLdd(path string, cfg Config) (r struct {
 // capability subdirectories and order, and the same directories skipped
 // once known missing.
 func TestSearchMatchesLDDebug(t *testing.T) {
-	const rtld = "/lib64/ld-linux-x86-64.so.2"
-	if runtime.GOARCH != "amd64" {
-		t.Skip("needs the x86-64 loader")
-	}
-	if _, err := os.Stat(rtld); err != nil {
-		t.Skip(err)
-	}
+	const rtld = x86Loader
+	needX86Loader(t)
 	set := fixtures.Build(t)
 	lib := filepath.Join(set.Dir, "x86_64", "lib")
 	envs := []map[string]string{

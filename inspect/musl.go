@@ -55,7 +55,6 @@ import (
 	"debug/elf"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -517,7 +516,7 @@ func (m *muslResolver) fixupRpath(orig, name string, program bool) (string, bool
 		if m.cfg.Secure {
 			return "", false
 		}
-		origin = m.exePath(name)
+		origin = m.rv.targetPath(exePath(name))
 		if len(origin) >= muslBufSize {
 			return "", false
 		}
@@ -549,19 +548,6 @@ func (m *muslResolver) fixupRpath(orig, name string, program bool) (string, bool
 	return b.String(), true
 }
 
-// exePath is what readlink("/proc/self/exe") gives the running program:
-// its absolute path with every symlink resolved, spelt as the target
-// spells it. The program's path, like resolve's, is one of this machine.
-func (m *muslResolver) exePath(p string) string {
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		p = r
-	}
-	if a, err := filepath.Abs(p); err == nil {
-		p = a
-	}
-	return m.rv.targetPath(p)
-}
-
 // read opens path once per resolution.
 func (m *muslResolver) read(p string) *muslFile {
 	if f, ok := m.files[p]; ok {
@@ -576,11 +562,8 @@ func (m *muslResolver) read(p string) *muslFile {
 // A name missing from its directory's listing is known missing without a
 // probe.
 func (m *muslResolver) readFile(p string) *muslFile {
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		l := m.rv.dirListing(p[:i+1])
-		if l.missing || l.err == nil && !l.names[p[i+1:]] {
-			return &muslFile{errno: syscall.ENOENT}
-		}
+	if m.rv.listedMissing(p) {
+		return &muslFile{errno: syscall.ENOENT}
 	}
 	host, err := m.rv.hostPath(p)
 	var st os.FileInfo
@@ -688,8 +671,7 @@ func (m *muslResolver) isLibc(p string) bool {
 // the name that is not a hidden version decides.
 func muslDefines(ef *elfx.File, name string) bool {
 	const okTypes = 1<<elf.STT_NOTYPE | 1<<elf.STT_OBJECT | 1<<elf.STT_FUNC | 1<<elf.STT_COMMON | 1<<elf.STT_TLS
-	const stbGNUUnique = 10
-	const okBinds = 1<<elf.STB_GLOBAL | 1<<elf.STB_WEAK | 1<<stbGNUUnique
+	const okBinds = 1<<elf.STB_GLOBAL | 1<<elf.STB_WEAK | 1<<elfx.STB_GNU_UNIQUE
 	for s, err := range ef.AllSymbols() {
 		if err != nil {
 			return false

@@ -17,7 +17,6 @@ import (
 
 // resolver is one emulation of the loader's startup for one program.
 type resolver struct {
-	cfg        Config
 	caps       []string // capability subdirectories, best first, each ending in '/', the last ""
 	platform   string   // $PLATFORM
 	libDir     string   // $LIB
@@ -56,7 +55,6 @@ func resolve(rv *Resolver, path string) (*LinkMap, error) {
 	cfg := rv.cfg
 	r := &resolver{
 		shared: rv,
-		cfg:    cfg,
 		dirs:   map[string]*searchDir{},
 		host:   info.ident,
 	}
@@ -171,8 +169,8 @@ func (r *resolver) init() {
 	r.libDir = "lib/" + triplet
 	r.systemDirs = []string{"/lib/" + triplet + "/", "/usr/lib/" + triplet + "/", "/lib/", "/usr/lib/"}
 	r.target = r.shared.target(m, r.host.class)
-	if r.cfg.HWCaps != nil {
-		r.target.HWCaps, r.target.ISALevel = r.cfg.HWCaps, 0
+	if r.shared.cfg.HWCaps != nil {
+		r.target.HWCaps, r.target.ISALevel = r.shared.cfg.HWCaps, 0
 	}
 	r.platform = r.target.Platform
 	r.caps = capabilityDirs(r.target.HWCaps, legacyHWCapNames(m, r.target.HWCap), r.platform)
@@ -215,16 +213,16 @@ func (r *resolver) hostPath(p string) (string, error) { return r.shared.hostPath
 // preloadPath is the file of libraries to preload into every program.
 const preloadPath = "/etc/ld.so.preload"
 
-// programOrigin is the program's $ORIGIN when it runs: the directory of
-// its resolved path, which the loader reads from /proc/self/exe.
-func programOrigin(path string) string {
+// exePath is what readlink("/proc/self/exe") gives the program once it
+// runs: its path with every symbolic link resolved, made absolute.
+func exePath(path string) string {
 	if resolved, err := filepath.EvalSymlinks(path); err == nil {
 		path = resolved
 	}
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
-	return filepath.Dir(path)
+	return path
 }
 
 // origin is $ORIGIN for object o, worked out the first time a path
@@ -232,7 +230,9 @@ func programOrigin(path string) string {
 func (r *resolver) origin(o *Object) string {
 	if o.origin == "" {
 		if o == r.main {
-			o.origin = r.shared.targetPath(programOrigin(o.Path))
+			// The program's $ORIGIN is the directory of the path the
+			// loader reads from /proc/self/exe.
+			o.origin = r.shared.targetPath(filepath.Dir(exePath(o.Path)))
 		} else {
 			o.origin = objectOrigin(o.Path)
 		}
@@ -308,12 +308,12 @@ func (r *resolver) loadInterpreter(path string) {
 func (r *resolver) preloads() ([]*Object, []DroppedPreload) {
 	type preload struct{ name, from string }
 	var names []preload
-	for _, p := range splitAny(r.cfg.Env["LD_PRELOAD"], " :") {
-		if p != "" && (!r.cfg.Secure || !strings.Contains(p, "/")) {
+	for _, p := range splitAny(r.shared.cfg.Env["LD_PRELOAD"], " :") {
+		if p != "" && (!r.shared.cfg.Secure || !strings.Contains(p, "/")) {
 			names = append(names, preload{p, "LD_PRELOAD"})
 		}
 	}
-	if !r.cfg.NoPreloadFile {
+	if !r.shared.cfg.NoPreloadFile {
 		if b := r.shared.preloadFile(); b != nil {
 			for _, p := range splitAny(string(b), ": \t\n") {
 				if p != "" {
@@ -381,7 +381,7 @@ func (r *resolver) mapObject(loader *Object, name string, preload bool) *Object 
 	if l := r.findLoaded(name); l != nil {
 		return l
 	}
-	o := &Object{Name: name, loader: loader, names: []string{name}, securePreload: preload && r.cfg.Secure}
+	o := &Object{Name: name, loader: loader, names: []string{name}, securePreload: preload && r.shared.cfg.Secure}
 	var fi *fileInfo
 	if !strings.Contains(name, "/") {
 		fi = r.search(o, loader, name)
@@ -621,11 +621,8 @@ type fileInfo struct {
 // directory's listing is known missing without a system call; a path the
 // cache or a DT_NEEDED named is opened directly, not worth a listing.
 func (r *resolver) read(path string, listed bool) *fileInfo {
-	if i := strings.LastIndexByte(path, '/'); listed && i >= 0 {
-		l := r.shared.dirListing(path[:i+1])
-		if l.missing || l.err == nil && !l.names[path[i+1:]] {
-			return missingFile
-		}
+	if listed && r.shared.listedMissing(path) {
+		return missingFile
 	}
 	return r.shared.file(path, r.readFile)
 }
@@ -663,10 +660,10 @@ func (r *resolver) readFile(path string) *fileInfo {
 	f, err := elfx.NewFile(&fdReader{fd: fd, size: st.Size})
 	if err != nil {
 		var fe *elfx.FormatError
-		if errors.As(err, &fe) && !strings.Contains(fe.Msg, "not an ELF file") {
-			return fatal(fe.Msg)
+		if errors.Is(err, elfx.ErrNotELF) || !errors.As(err, &fe) {
+			return fatal("invalid ELF header")
 		}
-		return fatal("invalid ELF header")
+		return fatal(fe.Msg)
 	}
 	info, err := readObject(f)
 	if err == nil && info.ident.class == r.host.class && info.ident.machine == r.host.machine {

@@ -173,14 +173,25 @@ func (rv *Resolver) dirListing(dir string) *listing {
 	return rv.listings.get(dir, rv.list)
 }
 
+// listedMissing reports whether the listing of path's directory shows it
+// does not exist, which saves probing the file system for it.
+func (rv *Resolver) listedMissing(path string) bool {
+	i := strings.LastIndexByte(path, '/')
+	if i < 0 {
+		return false
+	}
+	l := rv.dirListing(path[:i+1])
+	return l.missing || l.err == nil && !l.names[path[i+1:]]
+}
+
 func (rv *Resolver) list(dir string) *listing {
 	host, err := rv.hostPath(dir)
 	if host == "" {
 		host = "."
 	}
-	var entries []os.DirEntry
+	var names []string
 	if err == nil {
-		entries, err = os.ReadDir(host)
+		names, err = readNames(host)
 	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
@@ -188,9 +199,20 @@ func (rv *Resolver) list(dir string) *listing {
 		}
 		return &listing{err: err}
 	}
-	l := &listing{names: make(map[string]bool, len(entries))}
-	for _, e := range entries {
-		l.names[e.Name()] = true
+	l := &listing{names: make(map[string]bool, len(names))}
+	for _, n := range names {
+		l.names[n] = true
 	}
 	return l
+}
+
+// readNames lists a directory's names unsorted: os.ReadDir's sort is
+// wasted on a set.
+func readNames(dir string) ([]string, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.Readdirnames(-1)
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -21,13 +20,8 @@ import (
 // linked with a DT_FILTER and a DT_AUXILIARY library, whose filtee goes
 // before them in the link map.
 func TestSearchRulesMatchLoader(t *testing.T) {
-	const rtld = "/lib64/ld-linux-x86-64.so.2"
-	if runtime.GOARCH != "amd64" {
-		t.Skip("needs the x86-64 loader")
-	}
-	if _, err := os.Stat(rtld); err != nil {
-		t.Skip(err)
-	}
+	const rtld = x86Loader
+	needX86Loader(t)
 	set := fixtures.Build(t)
 	lib := filepath.Join(set.Dir, "x86_64", "lib")
 	dir := t.TempDir()
