@@ -62,6 +62,10 @@ type File struct {
 	strOnce               sync.Once
 	strtab                string
 
+	noteOnce sync.Once
+	noteList []Note
+	noteErr  error
+
 	secOnce  sync.Once
 	sections []elf.SectionHeader
 	secErr   error

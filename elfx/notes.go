@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"encoding/hex"
 	"fmt"
+	"slices"
 )
 
 // Note types of the "GNU" owner.
@@ -27,6 +28,18 @@ type Note struct {
 // GNU property notes live) and to 4 otherwise. Segments larger in sum than
 // the file are an error.
 func (f *File) Notes() ([]Note, error) {
+	notes, err := f.notes()
+	return slices.Clone(notes), err
+}
+
+// notes decodes the notes once; BuildID, ABITag and the properties read
+// them too.
+func (f *File) notes() ([]Note, error) {
+	f.noteOnce.Do(func() { f.noteList, f.noteErr = f.readNotes() })
+	return f.noteList, f.noteErr
+}
+
+func (f *File) readNotes() ([]Note, error) {
 	var notes []Note
 	// Segments may overlap; their sizes are counted against the file's
 	// so that many segments over one region cannot repeat it many times.
@@ -74,7 +87,7 @@ func alignUp(n, a uint64) uint64 { return (n + a - 1) &^ (a - 1) }
 
 // BuildID returns the hex NT_GNU_BUILD_ID, or "" when the file has none.
 func (f *File) BuildID() (string, error) {
-	notes, err := f.Notes()
+	notes, err := f.notes()
 	if err != nil {
 		return "", err
 	}

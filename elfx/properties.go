@@ -38,7 +38,7 @@ func (p Property) value(f *File) (uint32, bool) {
 // Properties decodes the GNU property notes. Entries are padded to the
 // word size of the file's class.
 func (f *File) Properties() ([]Property, error) {
-	notes, err := f.Notes()
+	notes, err := f.notes()
 	if err != nil {
 		return nil, err
 	}
