@@ -2,13 +2,14 @@ package inspect
 
 import (
 	"bufio"
-	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/cpu"
 )
@@ -159,13 +160,13 @@ func (f *x86Features) legacyCaps(machine elf.Machine) (uint64, string) {
 	return hwcap, platform
 }
 
-// hostX86 reads this CPU's features, when it is an x86 CPU. CPUID comes
-// through golang.org/x/sys/cpu, which checks XCR0 for the AVX and AVX-512
-// state as glibc does; FMA and F16C are usable only with AVX. The baseline
-// features x/sys/cpu does not report, and the vendor, come from
-// /proc/cpuinfo; without it they are taken as present, as on every CPU with
-// SSE2.
-func hostX86() (x86Features, bool) {
+// hostX86 reads this CPU's features, when it is an x86 CPU, once per
+// process. CPUID comes through golang.org/x/sys/cpu, which checks XCR0 for
+// the AVX and AVX-512 state as glibc does; FMA and F16C are usable only
+// with AVX. The baseline features x/sys/cpu does not report, and the
+// vendor, come from the first processor of /proc/cpuinfo; without it they
+// are taken as present, as on every CPU with SSE2.
+var hostX86 = sync.OnceValues(func() (x86Features, bool) {
 	if runtime.GOARCH != "amd64" && runtime.GOARCH != "386" {
 		return x86Features{}, false
 	}
@@ -179,8 +180,9 @@ func hostX86() (x86Features, bool) {
 		avx512dq: x.HasAVX512DQ, avx512vl: x.HasAVX512VL, avx512er: x.HasAVX512ER,
 		avx512pf: x.HasAVX512PF, bmi1: x.HasBMI1, bmi2: x.HasBMI2,
 	}
-	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		flags, vendor := parseCPUInfo(data)
+	if cpuinfo, err := os.Open("/proc/cpuinfo"); err == nil {
+		flags, vendor := parseCPUInfo(cpuinfo)
+		cpuinfo.Close()
 		f.cmov, f.cx8, f.fpu, f.fxsr = flags["cmov"], flags["cx8"], flags["fpu"], flags["fxsr"]
 		f.mmx, f.sse = flags["mmx"], flags["sse"]
 		f.intel = vendor == "GenuineIntel"
@@ -188,31 +190,31 @@ func hostX86() (x86Features, bool) {
 		f.cmov, f.cx8, f.fpu, f.fxsr, f.mmx, f.sse = f.sse2, f.sse2, f.sse2, f.sse2, f.sse2, f.sse2
 	}
 	return f, true
-}
+})
 
 // parseCPUInfo returns the flags and vendor_id of the first processor in
-// /proc/cpuinfo.
-func parseCPUInfo(data []byte) (flags map[string]bool, vendor string) {
+// /proc/cpuinfo. It stops at the blank line that ends that processor's
+// record: the kernel formats the file as it is read, a record per CPU,
+// and on a large machine the rest costs milliseconds.
+func parseCPUInfo(r io.Reader) (flags map[string]bool, vendor string) {
 	flags = make(map[string]bool)
-	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<20)
-	seenFlags := false
 	for sc.Scan() {
-		key, val, ok := strings.Cut(sc.Text(), ":")
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" && (vendor != "" || len(flags) > 0) {
+			break
+		}
+		key, val, ok := strings.Cut(line, ":")
 		if !ok {
 			continue
 		}
 		switch strings.TrimSpace(key) {
 		case "vendor_id":
-			if vendor == "" {
-				vendor = strings.TrimSpace(val)
-			}
+			vendor = strings.TrimSpace(val)
 		case "flags":
-			if !seenFlags {
-				seenFlags = true
-				for _, fl := range strings.Fields(val) {
-					flags[fl] = true
-				}
+			for _, fl := range strings.Fields(val) {
+				flags[fl] = true
 			}
 		}
 	}

@@ -165,7 +165,7 @@ func TestX86ISALevel(t *testing.T) {
 }
 
 func TestParseCPUInfo(t *testing.T) {
-	flags, vendor := parseCPUInfo([]byte("processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu cx8 cmov\n\nprocessor\t: 1\nvendor_id\t: Other\nflags\t\t: mmx\n"))
+	flags, vendor := parseCPUInfo(strings.NewReader("processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu cx8 cmov\n\nprocessor\t: 1\nvendor_id\t: Other\nflags\t\t: mmx\n"))
 	if vendor != "GenuineIntel" || !flags["cmov"] || flags["mmx"] || len(flags) != 3 {
 		t.Errorf("parseCPUInfo = %v %q", flags, vendor)
 	}

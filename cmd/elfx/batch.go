@@ -100,13 +100,20 @@ func reportFiles[R any](paths []string, format string, stdout, stderr io.Writer,
 
 // analyzeInOrder runs analyze over paths with one worker a CPU and hands
 // each result to emit in the order of paths, keeping only a few results
-// ahead of the one being emitted.
+// ahead of the one being emitted. One file is analysed on the calling
+// goroutine: for the commonest query, goroutines handing over work would
+// cost more than the work.
 func analyzeInOrder[R any](paths []string, analyze func(string) (R, error), emit func(i int, r R, err error)) {
+	if len(paths) == 1 {
+		r, err := analyze(paths[0])
+		emit(0, r, err)
+		return
+	}
 	type result struct {
 		r   R
 		err error
 	}
-	workers := runtime.NumCPU()
+	workers := min(runtime.NumCPU(), len(paths))
 	ready := make([]chan result, len(paths))
 	for i := range ready {
 		ready[i] = make(chan result, 1)
