@@ -33,7 +33,7 @@ const hostileLoader = x86Loader
 
 // loaderVerdict is what the loader in ldd's mode said of a program.
 type loaderVerdict struct {
-	lines  []string // the objects listed, as predictLdd renders them
+	lines  []string // the objects listed, as lddStdout renders them
 	file   string   // the file of "error while loading shared libraries: FILE: MSG"
 	msg    string
 	signal string // the signal that killed the loader, if one did
@@ -145,7 +145,7 @@ func checkQuick(t *testing.T, elapsed time.Duration) {
 // crashes on it.
 func compareWithLoader(t *testing.T, lm *LinkMap, want loaderVerdict) {
 	t.Helper()
-	got := predictLdd(lm)
+	got := lddStdout(lm)
 	t.Logf("loader: %s", want)
 	switch {
 	case want.signal != "":

@@ -63,20 +63,13 @@ func loaderLines(out []byte) []string {
 	return lines
 }
 
-// predictLdd renders Resolve's link map the way ldd prints it.
-func predictLdd(lm *LinkMap) []string {
+// lddStdout is LddLines's standard output, each line trimmed as
+// loaderLines trims the loader's.
+func lddStdout(lm *LinkMap) []string {
 	var lines []string
-	for _, d := range lm.Dropped {
-		lines = append(lines, fmt.Sprintf("ERROR: ld.so: object '%s' from %s cannot be preloaded (cannot open shared object file): ignored.", d.Name, d.From))
-	}
-	for _, o := range lm.Objects[1:] {
-		switch {
-		case !o.Found():
-			lines = append(lines, o.Name+" => not found")
-		case o.Name == o.Path:
-			lines = append(lines, o.Path)
-		default:
-			lines = append(lines, o.Name+" => "+o.Path)
+	for _, l := range lm.LddLines() {
+		if !l.Stderr {
+			lines = append(lines, strings.TrimSpace(l.Text))
 		}
 	}
 	return lines
@@ -219,7 +212,7 @@ func compareLdd(path string, cfg Config) (r struct {
 		r.diff = fmt.Sprintf("Resolve: %v", err)
 		return r
 	}
-	got := predictLdd(lm)
+	got := lddStdout(lm)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "  elfx:\n    %s\n  ldd:\n    %s", strings.Join(got, "\n    "), strings.Join(want, "\n    "))

@@ -39,6 +39,10 @@ type Object struct {
 	// entries resolved to, in order (repeats included): the edges of the
 	// dependency graph.
 	Deps []*Object
+	// DepNames are the names Deps were asked for by, after $ORIGIN-style
+	// substitution: a library reached by its soname, or the interpreter
+	// by its short name, is named here as its needer wrote it.
+	DepNames []string
 
 	Soname  string
 	Needed  []string // DT_NEEDED entries as written in the file
@@ -59,6 +63,10 @@ type Object struct {
 	loader        *Object
 	deps          []depEntry // DT_NEEDED, DT_AUXILIARY and DT_FILTER in order
 }
+
+// IsInterpreter reports whether the object is the program interpreter,
+// which the kernel loads by its PT_INTERP path before any search.
+func (o *Object) IsInterpreter() bool { return o.interp }
 
 // Found reports whether the loader found the object.
 func (o *Object) Found() bool { return o.Err == nil && o.Path != "" }
@@ -81,6 +89,9 @@ type LinkMap struct {
 	Dropped []DroppedPreload
 	// Notes say where ldd would answer differently from the program run.
 	Notes []string
+
+	musl         bool     // built by musl's rules
+	muslPreloads []string // LD_PRELOAD's names, in order, when musl reads it
 }
 
 // DroppedPreload is a preload that could not be loaded.

@@ -223,7 +223,8 @@ func resolveMusl(rv *Resolver, path, interp string) (*LinkMap, error) {
 	if !m.cfg.Secure {
 		m.envPath, m.hasEnv = m.cfg.Env["LD_LIBRARY_PATH"]
 	}
-	dropped := m.loadPreload()
+	preloads := m.preloadNames()
+	dropped := m.loadPreload(preloads)
 	// load_deps: the list grows while it is walked.
 	for i := 0; i < len(m.list); i++ {
 		p := m.list[i]
@@ -233,12 +234,13 @@ func resolveMusl(rv *Resolver, path, interp string) (*LinkMap, error) {
 		for _, name := range p.Needed {
 			dep, isNew := m.load(name, p)
 			p.Deps = append(p.Deps, dep)
+			p.DepNames = append(p.DepNames, name)
 			if isNew {
 				dep.NeededBy, dep.Depth = p, p.Depth+1
 			}
 		}
 	}
-	return &LinkMap{Objects: m.objects, Interpreter: interp, Dropped: dropped}, nil
+	return &LinkMap{Objects: m.objects, Interpreter: interp, Dropped: dropped, musl: true, muslPreloads: preloads}, nil
 }
 
 // readProgram reads the program, which the kernel (or the loader run as a
@@ -288,15 +290,21 @@ func (m *muslResolver) self() (*Object, bool) {
 	return m.interp, true
 }
 
-// loadPreload is load_preload: each LD_PRELOAD name loaded with no needing
-// object, in order, a failure ignored.
-func (m *muslResolver) loadPreload() []DroppedPreload {
+// preloadNames are the names of LD_PRELOAD, split at white space and
+// ':', as __dls3 and load_preload read them; none in secure mode.
+func (m *muslResolver) preloadNames() []string {
 	if m.cfg.Secure {
 		return nil
 	}
-	var dropped []DroppedPreload
 	isSep := func(r rune) bool { return r == ':' || r == ' ' || r >= '\t' && r <= '\r' }
-	for _, name := range strings.FieldsFunc(m.cfg.Env["LD_PRELOAD"], isSep) {
+	return strings.FieldsFunc(m.cfg.Env["LD_PRELOAD"], isSep)
+}
+
+// loadPreload is load_preload: each name loaded with no needing object,
+// in order, a failure ignored.
+func (m *muslResolver) loadPreload(names []string) []DroppedPreload {
+	var dropped []DroppedPreload
+	for _, name := range names {
 		o, isNew := m.load(name, nil)
 		if !o.Found() {
 			m.objects = m.objects[:len(m.objects)-1]

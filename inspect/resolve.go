@@ -112,6 +112,7 @@ func (r *resolver) mapDeps(queue []*Object) []*Object {
 				continue
 			}
 			o.Deps = append(o.Deps, dep)
+			o.DepNames = append(o.DepNames, d.name)
 			if d.tag == elf.DT_NEEDED {
 				if !dep.reserved {
 					r.reserve(dep, o)

@@ -83,7 +83,7 @@ func TestSearchRulesMatchLoader(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := predictLdd(lm)
+		got := lddStdout(lm)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s:\n  elfx:\n    %s\n  loader:\n    %s", c.name, strings.Join(got, "\n    "), strings.Join(want, "\n    "))
 		}

@@ -127,22 +127,12 @@ func analyzeDeps(rv *inspect.Resolver, path string) (*depsReport, error) {
 	return r, nil
 }
 
-// renderDepsLdd prints ldd's lines without the load addresses.
+// renderDepsLdd prints what the program's loader prints as ldd, without
+// load addresses: glibc's list, or musl's with its errors in their place,
+// as ldd's output and errors read together.
 func renderDepsLdd(w io.Writer, r *depsReport) error {
-	for _, d := range r.Dropped {
-		fmt.Fprintf(w, "ERROR: ld.so: object '%s' from %s cannot be preloaded (cannot open shared object file): ignored.\n", d.Name, d.From)
-	}
-	for _, lib := range r.Libraries {
-		var err error
-		switch {
-		case !lib.Found:
-			_, err = fmt.Fprintf(w, "\t%s => not found\n", lib.Name)
-		case lib.Name == lib.Path:
-			_, err = fmt.Fprintf(w, "\t%s\n", lib.Path)
-		default:
-			_, err = fmt.Fprintf(w, "\t%s => %s\n", lib.Name, lib.Path)
-		}
-		if err != nil {
+	for _, l := range r.linkMap.LddLines() {
+		if _, err := fmt.Fprintln(w, l.Text); err != nil {
 			return err
 		}
 	}
@@ -170,7 +160,7 @@ func renderDepsTree(w io.Writer, r *depsReport) error {
 			if i == len(o.Deps)-1 {
 				branch, next = "└── ", "    "
 			}
-			line := prefix + branch + depLabel(dep, shown[dep], color)
+			line := prefix + branch + depLabel(o.DepNames[i], dep, shown[dep], color)
 			if _, err := fmt.Fprintln(w, line); err != nil {
 				return err
 			}
@@ -193,23 +183,32 @@ func renderDepsTree(w io.Writer, r *depsReport) error {
 	return walk(main, "")
 }
 
-func depLabel(o *inspect.Object, repeat, color bool) string {
+// depLabel is the tree's line for dep, which its needer asked for by
+// name: the name, and the file it resolved to with the rule that found
+// it; the interpreter is marked as such, since the kernel and not a
+// search put it there.
+func depLabel(name string, dep *inspect.Object, repeat, color bool) string {
 	switch {
-	case !o.Found():
-		label := o.Name + " not found"
-		if o.Err != nil {
-			label = o.Name + " not found: " + o.Err.Error()
+	case !dep.Found():
+		label := name + " not found"
+		if dep.Err != nil {
+			label = name + " not found: " + dep.Err.Error()
 		}
 		if color {
 			return "\x1b[31m" + label + "\x1b[0m"
 		}
 		return label
 	case repeat:
-		return fmt.Sprintf("%s (repeat)", o.Name)
-	case o.Name == o.Path:
-		return fmt.Sprintf("%s [%s]", o.Path, o.Rule)
+		return fmt.Sprintf("%s (repeat)", name)
+	case dep.IsInterpreter():
+		if name == dep.Path {
+			return fmt.Sprintf("%s [interpreter]", name)
+		}
+		return fmt.Sprintf("%s => %s [interpreter]", name, dep.Path)
+	case name == dep.Path:
+		return fmt.Sprintf("%s [%s]", dep.Path, dep.Rule)
 	}
-	return fmt.Sprintf("%s => %s [%s]", o.Name, o.Path, o.Rule)
+	return fmt.Sprintf("%s => %s [%s]", name, dep.Path, dep.Rule)
 }
 
 // useColor reports whether w is a terminal and NO_COLOR is unset.

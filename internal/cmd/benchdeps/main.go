@@ -101,6 +101,14 @@ func main() {
 	if lt, ok := look("libtree"); ok {
 		e, l, how := latency([]string{elfx, "deps", "--format", "ldd", *single}, []string{lt, *single})
 		rows = append(rows, row{"one file: libtree " + *single, e, l, how, ">= 0.5x", 2*l >= e})
+		if empty, err := emptyGoProgram(); err != nil {
+			note("no empty Go program to time (%v): the start-up floor is not measured", err)
+		} else {
+			defer os.RemoveAll(filepath.Dir(empty))
+			g, l, _ := latency([]string{empty}, []string{lt, *single})
+			note("an empty Go program starts in %s, %.2fx libtree's %s on %s: the floor of a single-file query by any Go tool",
+				sec(g), l.Seconds()/g.Seconds(), sec(l), *single)
+		}
 	}
 
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
@@ -283,6 +291,28 @@ func shellJoin(args []string) string {
 		quoted[i] = a
 	}
 	return strings.Join(quoted, " ")
+}
+
+// emptyGoProgram builds a Go program that does nothing, linked as elfx
+// is (CGO_ENABLED=0), and returns its path in a new temporary directory.
+func emptyGoProgram() (string, error) {
+	dir, err := os.MkdirTemp("", "benchdeps-empty-")
+	if err != nil {
+		return "", err
+	}
+	src := filepath.Join(dir, "main.go")
+	bin := filepath.Join(dir, "empty")
+	if err := os.WriteFile(src, []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	cmd := exec.Command("go", "build", "-o", bin, src)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
 }
 
 // schedulerCalls are the system calls of the Go runtime's scheduler and
