@@ -21,6 +21,37 @@ type SymbolRef struct {
 	Newest bool
 }
 
+// Reference returns what a relocation naming symbol i asks the loader to
+// find: the symbol's name and, when the object has DT_VERSYM and the
+// symbol's index names a version other than the base, that version with
+// the hash and hidden bit of its entry, as _dl_check_map_versions fills
+// l_versions and the relocation code passes it to the lookup. An index no
+// entry defines is an unversioned reference, as in the loader's zeroed
+// table. PLT is left for the caller, who knows the relocation.
+func (f *File) Reference(i int) (SymbolRef, error) {
+	t, err := f.symbols()
+	if err != nil {
+		return SymbolRef{}, err
+	}
+	if i < 0 || i >= t.count {
+		return SymbolRef{}, f.formatErr(t.off, "symbol index %d outside the dynamic symbol table (%d symbols)", i, t.count)
+	}
+	var s Symbol
+	nameOff := f.rawSymbol(t, i, &s)
+	name, ok := stringAt(t.strtab, uint64(nameOff))
+	if !ok {
+		return SymbolRef{}, f.formatErr(t.off+uint64(i*f.layout.sym), "symbol %d name offset %#x outside DT_STRTAB (%d bytes)", i, nameOff, len(t.strtab))
+	}
+	ref := SymbolRef{Name: name}
+	if t.versym != nil {
+		ndx := f.decoder(t.versym).u16(2*i) & 0x7fff
+		if v, ok := t.vers.lookup(ndx); ok && v.hash != 0 {
+			ref.Version, ref.VersionHash, ref.VersionHidden = v.name, v.hash, v.hidden
+		}
+	}
+	return ref, nil
+}
+
 // Lookup finds the definition of ref in this object as glibc's do_lookup_x
 // does: through DT_GNU_HASH (bloom filter, bucket, chain) when present, else
 // DT_HASH, with check_match's tests of value, type, name and version, and

@@ -70,9 +70,10 @@ func (v *versionTables) lookup(i uint16) (versionInfo, bool) {
 
 // versionInfo is what one version index names.
 type versionInfo struct {
-	name string
-	hash uint32
-	file string // the library a needed version comes from; "" for a defined version
+	name   string
+	hash   uint32
+	file   string // the library a needed version comes from; "" for a defined version
+	hidden bool   // a needed version whose vna_other has the hidden bit
 }
 
 // VersionNeeds returns the DT_VERNEED entries in file order.
@@ -194,7 +195,7 @@ func (f *File) readVerneed(d *Dynamic, v *versionTables, ent decoder, addr, off 
 			return 0, f.formatErr(aoff, "DT_VERNEED version name offset %#x outside DT_STRTAB", a.u32(8))
 		}
 		need.Needs = append(need.Needs, aux)
-		v.setIndex(aux.Index, versionInfo{name: aux.Name, hash: aux.Hash, file: file})
+		v.setIndex(aux.Index, versionInfo{name: aux.Name, hash: aux.Hash, file: file, hidden: aux.Index&0x8000 != 0})
 		anext := a.u32(12)
 		if anext == 0 {
 			if j+1 < int(cnt) {

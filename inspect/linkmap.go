@@ -90,6 +90,9 @@ type LinkMap struct {
 	// Notes say where ldd would answer differently from the program run.
 	Notes []string
 
+	// hostPath maps a path of the target to the file on this machine
+	// (under the sysroot); nil when they are the same.
+	hostPath     func(string) (string, error)
 	musl         bool     // built by musl's rules
 	muslPreloads []string // LD_PRELOAD's names, in order, when musl reads it
 }
