@@ -29,6 +29,8 @@ type Binding struct {
 	// the loader keeps From's own definition unless the scope finds none
 	// elsewhere.
 	Protected bool
+
+	ref elfx.SymbolRef // the lookup made
 }
 
 // Unresolved reports whether the loader fails on this binding: a strong
@@ -223,7 +225,7 @@ func (b *binder) relocate(o *Object) ([]Binding, error) {
 			bd := Binding{
 				From: o, Symbol: ref.Name, Version: ref.Version,
 				Reloc: elfx.RelocTypeName(f.Machine, r.Type), Class: class, Offset: r.Offset,
-				Weak: sym.Bind() == elf.STB_WEAK,
+				Weak: sym.Bind() == elf.STB_WEAK, ref: ref,
 			}
 			to, def, protected, err := b.lookup(o, sym, ref, class == elfx.RelocCopy)
 			if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/elfx/elfx/elfx"
 	"github.com/elfx/elfx/inspect"
@@ -39,45 +38,18 @@ type depsLibrary struct {
 	Reason   string `json:"reason,omitempty"` // why a library was not found
 }
 
-// envFlag collects repeated --env K=V flags.
-type envFlag map[string]string
-
-func (e envFlag) String() string { return "" }
-
-func (e envFlag) Set(s string) error {
-	k, v, ok := strings.Cut(s, "=")
-	if !ok || k == "" {
-		return fmt.Errorf("want K=V, got %q", s)
-	}
-	e[k] = v
-	return nil
-}
-
 func runDeps(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("deps", "[--format tree|ldd|json|dot] [--env K=V]... [--root DIR] [--secure] [--hwcaps LIST] [--why NAME] FILE|DIR...", stderr)
 	format := formatFlag(fs, "tree", "ldd", "json", "dot")
-	env := envFlag{}
-	fs.Var(env, "env", "a loader environment variable `K=V` (LD_LIBRARY_PATH, LD_PRELOAD); repeatable")
-	var cfg inspect.Config
-	fs.StringVar(&cfg.Root, "root", "", "resolve inside the sysroot `DIR`")
-	fs.BoolVar(&cfg.Secure, "secure", false, "resolve as for a set-user-ID program (secure mode)")
-	hwcaps := fs.String("hwcaps", "", "pretend the CPU supports these glibc-hwcaps subdirectories, best first (`x86-64-v3,x86-64-v2`); \"none\" for none")
+	loaderConfig := loaderFlags(fs)
 	why := fs.String("why", "", "explain every place searched for the library `NAME`")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) == 0 {
 		fs.Usage()
 		return exitUsage
 	}
-	cfg.Env = env
-	switch *hwcaps {
-	case "":
-	case "none":
-		cfg.HWCaps = []string{}
-	default:
-		cfg.HWCaps = strings.Split(*hwcaps, ",")
-	}
 	paths, walked := expandDirs(paths)
-	rv := inspect.NewResolver(cfg)
+	rv := inspect.NewResolver(loaderConfig())
 	analyze := func(path string) (*depsReport, error) {
 		r, err := analyzeDeps(rv, path)
 		if walked[path] && errors.Is(err, elfx.ErrNotELF) {

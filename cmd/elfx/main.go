@@ -26,10 +26,11 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"info":    {"the dynamic-linking facts of each FILE", runInfo},
-	"dynamic": {"every entry of each FILE's dynamic array, like readelf -d", runDynamic},
-	"symbols": {"the dynamic symbols of each FILE with versions, like readelf --dyn-syms", runSymbols},
-	"deps":    {"the libraries the loader would load for each FILE, and why, without running it", runDeps},
+	"info":     {"the dynamic-linking facts of each FILE", runInfo},
+	"dynamic":  {"every entry of each FILE's dynamic array, like readelf -d", runDynamic},
+	"symbols":  {"the dynamic symbols of each FILE with versions, like readelf --dyn-syms", runSymbols},
+	"deps":     {"the libraries the loader would load for each FILE, and why, without running it", runDeps},
+	"bindings": {"every symbol lookup the loader would make for each FILE's link map, without running it", runBindings},
 }
 
 func main() {
