@@ -19,6 +19,31 @@ type SymbolRef struct {
 	// wins, where references from objects built without versions get the
 	// oldest.
 	Newest bool
+
+	// The name's hashes, when Prehash computed them: a lookup walks
+	// many objects with one name, and the loader hashes it once.
+	gnuHash, sysvHash uint32
+	hashed            bool
+}
+
+// Prehash computes the name's GNU and SysV hashes once, for the lookups
+// of ref in every object of a scope.
+func (ref *SymbolRef) Prehash() {
+	ref.gnuHash, ref.sysvHash, ref.hashed = GNUHash(ref.Name), SysVHash(ref.Name), true
+}
+
+func (ref *SymbolRef) gnu() uint32 {
+	if ref.hashed {
+		return ref.gnuHash
+	}
+	return GNUHash(ref.Name)
+}
+
+func (ref *SymbolRef) sysv() uint32 {
+	if ref.hashed {
+		return ref.sysvHash
+	}
+	return SysVHash(ref.Name)
 }
 
 // Reference returns what a relocation naming symbol i asks the loader to
@@ -75,9 +100,9 @@ func (f *File) Lookup(ref SymbolRef) (int, Symbol, error) {
 	}
 	switch {
 	case t.gnu != nil:
-		err = t.gnu.candidates(f, GNUHash(ref.Name), try)
+		err = t.gnu.candidates(f, ref.gnu(), try)
 	case t.sysv != nil:
-		err = t.sysv.candidates(f, SysVHash(ref.Name), try)
+		err = t.sysv.candidates(f, ref.sysv(), try)
 	}
 	if err != nil {
 		return -1, Symbol{}, err

@@ -21,7 +21,7 @@ type Binding struct {
 	// To is the object whose definition the lookup returns; nil when the
 	// symbol is not found.
 	To  *Object
-	Def elfx.Symbol // the definition in To
+	Def *elfx.Symbol // the definition in To; nil when To is
 	// Weak marks a weak reference, which the loader leaves at zero
 	// without complaint when no object defines the symbol.
 	Weak bool
@@ -30,7 +30,7 @@ type Binding struct {
 	// elsewhere.
 	Protected bool
 
-	ref elfx.SymbolRef // the lookup made
+	sym uint32 // the relocation's symbol index in From
 }
 
 // Unresolved reports whether the loader fails on this binding: a strong
@@ -68,12 +68,17 @@ func Bind(lm *LinkMap) (*Bindings, error) {
 		return nil, errors.New("symbol bindings are modelled for glibc's loader; this program uses musl's")
 	}
 	b := newBinder(lm)
-	res := &Bindings{LinkMap: lm}
 	defer b.close()
-	for _, o := range b.relocationOrder() {
-		bs, err := b.relocate(o)
-		res.Bindings = append(res.Bindings, bs...)
-		if err != nil {
+	res := &Bindings{LinkMap: lm}
+	order := b.relocationOrder()
+	n := 0
+	for _, bf := range order {
+		n += bf.relocCount()
+	}
+	res.Bindings = make([]Binding, 0, n)
+	for _, bf := range order {
+		var err error
+		if res.Bindings, err = b.relocate(bf, res.Bindings); err != nil {
 			res.Errors = append(res.Errors, err)
 		}
 	}
@@ -84,51 +89,61 @@ func Bind(lm *LinkMap) (*Bindings, error) {
 // unique symbols while a link map is relocated.
 type binder struct {
 	lm     *LinkMap
-	global []*Object // the main program's search list: the global scope
+	global []*boundFile // the main program's search list: the global scope
 	files  map[*Object]*boundFile
 	unique map[string]uniqueDef // _ns_unique_sym_table
 }
 
-// boundFile is an object's file, or why it could not be read.
+// boundFile is a loaded object with its file, or why it could not be
+// read.
 type boundFile struct {
+	o        *Object
 	f        *elfx.File
 	err      error
 	symbolic bool // DT_SYMBOLIC or DF_SYMBOLIC: it searches itself first
 	exec     bool // the program (l_type == lt_executable), even when it is a shared library
+	// scope is l_scope: the lists a lookup from this object walks.
+	scope [][]*boundFile
 }
 
 type uniqueDef struct {
-	o   *Object
+	bf  *boundFile
 	def elfx.Symbol
 }
 
+// newBinder opens every object of lm's global scope.
 func newBinder(lm *LinkMap) *binder {
 	b := &binder{lm: lm, files: map[*Object]*boundFile{}, unique: map[string]uniqueDef{}}
 	for _, o := range lm.Objects {
 		if o.Found() {
-			b.global = append(b.global, o)
+			b.global = append(b.global, b.open(o))
+		}
+	}
+	for _, bf := range b.global {
+		// The program's own search list is the global scope.
+		if bf.symbolic && !bf.exec {
+			bf.scope = [][]*boundFile{{bf}, b.global}
+		} else {
+			bf.scope = [][]*boundFile{b.global}
 		}
 	}
 	return b
 }
 
 func (b *binder) close() {
-	for _, bf := range b.files {
+	for _, bf := range b.global {
 		if bf.f != nil {
 			bf.f.Close()
 		}
 	}
 }
 
-// file opens o's file once.
-func (b *binder) file(o *Object) *boundFile {
-	if bf, ok := b.files[o]; ok {
-		return bf
-	}
-	bf := &boundFile{exec: o == b.lm.Objects[0]}
+// open opens o's file and reads what its lookups depend on.
+func (b *binder) open(o *Object) *boundFile {
+	bf := &boundFile{o: o, exec: o == b.lm.Objects[0]}
 	b.files[o] = bf
 	path := o.Path
-	if b.lm.hostPath != nil && o != b.lm.Objects[0] {
+	if b.lm.hostPath != nil && !bf.exec {
 		hp, err := b.lm.hostPath(path)
 		if err != nil {
 			bf.err = fmt.Errorf("%s: %w", path, err)
@@ -158,14 +173,14 @@ func (b *binder) file(o *Object) *boundFile {
 // relocationOrder is the order in which the loader relocates the link
 // map: from the last object of the chain back to the program, then the
 // interpreter, which rtld relocates again once the others are done.
-func (b *binder) relocationOrder() []*Object {
-	var order []*Object
-	var interp *Object
+func (b *binder) relocationOrder() []*boundFile {
+	var order []*boundFile
+	var interp *boundFile
 	for i := len(b.global) - 1; i >= 0; i-- {
-		if o := b.global[i]; o.interp {
-			interp = o
+		if bf := b.global[i]; bf.o.interp {
+			interp = bf
 		} else {
-			order = append(order, o)
+			order = append(order, bf)
 		}
 	}
 	if interp != nil {
@@ -174,28 +189,75 @@ func (b *binder) relocationOrder() []*Object {
 	return order
 }
 
-// scope is o's l_scope: itself alone first when it is DT_SYMBOLIC (but
-// not the program, whose own search list is the global scope), then the
-// global scope.
-func (b *binder) scope(o *Object) [][]*Object {
-	if bf := b.file(o); bf.symbolic && o != b.lm.Objects[0] {
-		return [][]*Object{{o}, b.global}
-	}
-	return [][]*Object{b.global}
+// lookupKey identifies the lookups of one object that give the same
+// answer: one symbol, looked up for a PLT-class or a copy relocation or
+// neither. The loader itself caches only the last (l_lookup_cache).
+type lookupKey struct {
+	sym       uint32
+	plt, copy bool
 }
 
-// relocate makes the lookups of o's relocations.
-func (b *binder) relocate(o *Object) ([]Binding, error) {
-	bf := b.file(o)
+type lookupResult struct {
+	local         bool // the symbol binds locally: no lookup
+	name, version string
+	weak          bool
+	to            *boundFile
+	def           *elfx.Symbol
+	protected     bool
+}
+
+// lookupReloc is RESOLVE_MAP for the relocations of bf that key stands
+// for: a local symbol, or one whose visibility binds it locally, is the
+// object's own without a lookup; any other is looked up with the
+// version its index names.
+func (b *binder) lookupReloc(bf *boundFile, key lookupKey) (lookupResult, error) {
+	sym, err := bf.f.Symbol(int(key.sym))
+	if err != nil {
+		return lookupResult{}, err
+	}
+	if sym.Bind() == elf.STB_LOCAL || sym.Visibility() == elf.STV_HIDDEN || sym.Visibility() == elf.STV_INTERNAL {
+		return lookupResult{local: true}, nil
+	}
+	ref, err := bf.f.Reference(int(key.sym))
+	if err != nil {
+		return lookupResult{}, err
+	}
+	ref.PLT = key.plt
+	ref.Prehash()
+	res, err := b.lookup(bf, sym, ref, key.copy)
+	res.name, res.version, res.weak = ref.Name, ref.Version, sym.Bind() == elf.STB_WEAK
+	return res, err
+}
+
+// relocCount is an upper bound on the lookups of bf's relocations: the
+// entries of its tables that name a symbol.
+func (bf *boundFile) relocCount() int {
 	if bf.err != nil {
-		return nil, bf.err
+		return 0
+	}
+	tables, _ := bf.f.RelocTables()
+	n := 0
+	for _, t := range tables {
+		for _, r := range t.Relocs {
+			if r.Sym != 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// relocate appends to out the lookups of bf's relocations.
+func (b *binder) relocate(bf *boundFile, out []Binding) ([]Binding, error) {
+	if bf.err != nil {
+		return out, bf.err
 	}
 	f := bf.f
 	tables, err := f.RelocTables()
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	var out []Binding
+	cache := map[lookupKey]lookupResult{}
 	for _, t := range tables {
 		if t.Tag == elfx.DT_RELR {
 			continue // relative relocations only
@@ -208,30 +270,25 @@ func (b *binder) relocate(o *Object) ([]Binding, error) {
 			if !symbolLookup(class) {
 				continue
 			}
-			sym, err := f.Symbol(int(r.Sym))
-			if err != nil {
-				return out, err
+			key := lookupKey{r.Sym, pltClass(class), class == elfx.RelocCopy}
+			res, ok := cache[key]
+			if !ok {
+				if res, err = b.lookupReloc(bf, key); err != nil {
+					return out, err
+				}
+				cache[key] = res
 			}
-			// RESOLVE_MAP: a local symbol, or one whose visibility binds
-			// it locally, is the object's own without a lookup.
-			if sym.Bind() == elf.STB_LOCAL || sym.Visibility() == elf.STV_HIDDEN || sym.Visibility() == elf.STV_INTERNAL {
+			if res.local {
 				continue
 			}
-			ref, err := f.Reference(int(r.Sym))
-			if err != nil {
-				return out, err
-			}
-			ref.PLT = pltClass(class)
 			bd := Binding{
-				From: o, Symbol: ref.Name, Version: ref.Version,
+				From: bf.o, Symbol: res.name, Version: res.version,
 				Reloc: elfx.RelocTypeName(f.Machine, r.Type), Class: class, Offset: r.Offset,
-				Weak: sym.Bind() == elf.STB_WEAK, ref: ref,
+				Def: res.def, Weak: res.weak, Protected: res.protected, sym: r.Sym,
 			}
-			to, def, protected, err := b.lookup(o, sym, ref, class == elfx.RelocCopy)
-			if err != nil {
-				return out, err
+			if res.to != nil {
+				bd.To = res.to.o
 			}
-			bd.To, bd.Def, bd.Protected = to, def, protected
 			out = append(out, bd)
 		}
 	}
@@ -257,24 +314,23 @@ func pltClass(c elfx.RelocClass) bool { return c == elfx.RelocJumpSlot || c.TLS(
 
 // lookup is _dl_lookup_symbol_x for a reference ref of object from,
 // whose symbol table entry is sym.
-func (b *binder) lookup(from *Object, sym elfx.Symbol, ref elfx.SymbolRef, copyReloc bool) (*Object, elfx.Symbol, bool, error) {
-	var to *Object
-	var def elfx.Symbol
-	for _, list := range b.scope(from) {
-		o, d, found, err := b.lookupIn(list, from, ref, copyReloc)
+func (b *binder) lookup(from *boundFile, sym elfx.Symbol, ref elfx.SymbolRef, copyReloc bool) (lookupResult, error) {
+	var res lookupResult
+	for _, list := range from.scope {
+		to, def, err := b.lookupIn(list, from, ref, copyReloc)
 		if err != nil {
-			return nil, def, false, err
+			return res, err
 		}
-		if found {
-			to, def = o, d
+		if to != nil {
+			res.to, res.def = to, &def
 			break
 		}
 	}
-	if to == nil {
-		return nil, def, false, nil
+	if res.to == nil {
+		return res, nil
 	}
-	protected := sym.Visibility() == elf.STV_PROTECTED
-	if protected && to != from {
+	res.protected = sym.Visibility() == elf.STV_PROTECTED
+	if res.protected && res.to != from {
 		// The reference's own object defines it protected: a PLT lookup
 		// keeps that definition; another keeps it when the scope has a
 		// definition elsewhere to bind a PLT lookup to.
@@ -282,22 +338,22 @@ func (b *binder) lookup(from *Object, sym elfx.Symbol, ref elfx.SymbolRef, copyR
 		if !keep {
 			pltRef := ref
 			pltRef.PLT = true
-			for _, list := range b.scope(from) {
-				o, _, found, err := b.lookupIn(list, nil, pltRef, copyReloc)
+			for _, list := range from.scope {
+				to, _, err := b.lookupIn(list, nil, pltRef, copyReloc)
 				if err != nil {
-					return nil, def, false, err
+					return res, err
 				}
-				if found {
-					keep = o != from
+				if to != nil {
+					keep = to != from
 					break
 				}
 			}
 		}
 		if keep {
-			to, def = from, sym
+			res.to, res.def = from, &sym
 		}
 	}
-	return to, def, protected, nil
+	return res, nil
 }
 
 // lookupIn is do_lookup_x over one scope list: the first object whose
@@ -305,9 +361,8 @@ func (b *binder) lookup(from *Object, sym elfx.Symbol, ref elfx.SymbolRef, copyR
 // strong ones (LD_DYNAMIC_WEAK unset) and unique symbols bound to the
 // process's first definition. from is the object whose reference is
 // looked up, nil for the loader's second lookup of a protected symbol.
-func (b *binder) lookupIn(list []*Object, from *Object, ref elfx.SymbolRef, copyReloc bool) (*Object, elfx.Symbol, bool, error) {
-	for _, o := range list {
-		bf := b.file(o)
+func (b *binder) lookupIn(list []*boundFile, from *boundFile, ref elfx.SymbolRef, copyReloc bool) (*boundFile, elfx.Symbol, error) {
+	for _, bf := range list {
 		if bf.err != nil {
 			continue // the object was reported when it was relocated
 		}
@@ -316,34 +371,35 @@ func (b *binder) lookupIn(list []*Object, from *Object, ref elfx.SymbolRef, copy
 		}
 		i, def, err := bf.f.Lookup(ref)
 		if err != nil {
-			return nil, def, false, fmt.Errorf("looking up %s in %s: %w", ref.Name, o.Path, err)
+			return nil, def, fmt.Errorf("looking up %s in %s: %w", ref.Name, bf.o.Path, err)
 		}
 		if i < 0 {
 			continue
 		}
 		if def.Bind() == elfx.STB_GNU_UNIQUE {
-			return b.uniqueDef(o, def, from, ref, copyReloc)
+			to, def := b.uniqueDef(bf, def, from, ref, copyReloc)
+			return to, def, nil
 		}
-		return o, def, true, nil
+		return bf, def, nil
 	}
-	return nil, elfx.Symbol{}, false, nil
+	return nil, elfx.Symbol{}, nil
 }
 
 // uniqueDef is do_lookup_unique: the first definition of a unique symbol
 // the process meets is the one every later lookup of the name gets,
 // whichever object the lookup found it in. A copy relocation enters the
 // executable's copy in the table but still binds to the definition found.
-func (b *binder) uniqueDef(o *Object, def elfx.Symbol, from *Object, ref elfx.SymbolRef, copyReloc bool) (*Object, elfx.Symbol, bool, error) {
+func (b *binder) uniqueDef(bf *boundFile, def elfx.Symbol, from *boundFile, ref elfx.SymbolRef, copyReloc bool) (*boundFile, elfx.Symbol) {
 	if u, ok := b.unique[ref.Name]; ok {
 		if copyReloc {
-			return o, def, true, nil
+			return bf, def
 		}
-		return u.o, u.def, true, nil
+		return u.bf, u.def
 	}
 	if copyReloc && from != nil {
 		b.unique[ref.Name] = uniqueDef{from, def}
 	} else {
-		b.unique[ref.Name] = uniqueDef{o, def}
+		b.unique[ref.Name] = uniqueDef{bf, def}
 	}
-	return o, def, true, nil
+	return bf, def
 }

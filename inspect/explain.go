@@ -48,16 +48,24 @@ func (bs *Bindings) Why(symbol string) []Walk {
 			continue
 		}
 		seen[k] = true
-		ref := bd.ref
+		bf := b.files[bd.From]
+		if bf.err != nil {
+			continue
+		}
+		ref, err := bf.f.Reference(int(bd.sym))
+		if err != nil {
+			continue
+		}
+		ref.PLT = k.plt
 		w := Walk{Binding: bd}
 		var first *Object
 	walk:
-		for _, list := range b.scope(bd.From) {
-			for _, o := range list {
-				reason := b.passOver(o, ref, copyReloc)
-				w.Steps = append(w.Steps, ScopeStep{Object: o, Reason: reason})
+		for _, list := range bf.scope {
+			for _, bf := range list {
+				reason := passOver(bf, ref, copyReloc)
+				w.Steps = append(w.Steps, ScopeStep{Object: bf.o, Reason: reason})
 				if reason == "" {
-					first = o
+					first = bf.o
 					break walk
 				}
 			}
@@ -79,8 +87,7 @@ func (bs *Bindings) Why(symbol string) []Walk {
 
 // passOver says why a lookup of ref passes o over, or "" when o defines
 // it: the tests of do_lookup_x and check_match, told in words.
-func (b *binder) passOver(o *Object, ref elfx.SymbolRef, copyReloc bool) string {
-	bf := b.file(o)
+func passOver(bf *boundFile, ref elfx.SymbolRef, copyReloc bool) string {
 	switch {
 	case bf.err != nil:
 		return "cannot be read: " + bf.err.Error()
@@ -167,8 +174,7 @@ func (bs *Bindings) Interpositions() []Interposition {
 	defer b.close()
 	byName := map[string]*Interposition{}
 	var order []string
-	for _, o := range b.global {
-		bf := b.file(o)
+	for _, bf := range b.global {
 		if bf.err != nil {
 			continue
 		}
@@ -191,7 +197,7 @@ func (bs *Bindings) Interpositions() []Interposition {
 				continue
 			}
 			seen[s.Name] = true
-			ip.Definers = append(ip.Definers, Definition{Object: o, Def: s})
+			ip.Definers = append(ip.Definers, Definition{Object: bf.o, Def: s})
 		}
 	}
 	var out []Interposition

@@ -84,7 +84,9 @@ func runBindings(args []string, stdout, stderr io.Writer) int {
 		case *interpose:
 			r.Interpositions = interpositionRecords(r.bound.Interpositions())
 		case *unresolved:
-			r.Bindings = unresolvedOnly(r.Bindings)
+			r.Bindings = bindingRecords(r.bound, (*inspect.Binding).Unresolved)
+		default:
+			r.Bindings = bindingRecords(r.bound, nil)
 		}
 		return r, nil
 	}
@@ -125,30 +127,31 @@ func analyzeBindings(rv *inspect.Resolver, path string) (*bindingsReport, error)
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	r := &bindingsReport{File: path, Bindings: []bindingRecord{}, bound: bound}
-	for _, b := range bound.Bindings {
-		rec := bindingRecord{
-			From: b.From.Path, Symbol: b.Symbol, Version: b.Version, Reloc: b.Reloc,
-			Weak: b.Weak, Protected: b.Protected,
-		}
-		if b.To != nil {
-			rec.To = b.To.Path
-			rec.IFunc = b.Def.Type() == elf.STT_GNU_IFUNC
-			rec.Unique = b.Def.Bind() == elfx.STB_GNU_UNIQUE
-		}
-		r.Bindings = append(r.Bindings, rec)
-	}
 	for _, err := range bound.Errors {
 		r.Errors = append(r.Errors, err.Error())
 	}
 	return r, nil
 }
 
-func unresolvedOnly(bs []bindingRecord) []bindingRecord {
-	out := []bindingRecord{}
-	for _, b := range bs {
-		if b.To == "" && !b.Weak {
-			out = append(out, b)
+// bindingRecords are the records of the bindings keep accepts, or of all
+// when keep is nil.
+func bindingRecords(bound *inspect.Bindings, keep func(*inspect.Binding) bool) []bindingRecord {
+	out := make([]bindingRecord, 0, len(bound.Bindings))
+	for i := range bound.Bindings {
+		b := &bound.Bindings[i]
+		if keep != nil && !keep(b) {
+			continue
 		}
+		rec := bindingRecord{
+			From: b.From.Path, Symbol: b.Symbol, Version: b.Version, Reloc: b.Reloc,
+			Weak: b.Weak, Protected: b.Protected,
+		}
+		if b.To != nil && b.Def != nil {
+			rec.To = b.To.Path
+			rec.IFunc = b.Def.Type() == elf.STT_GNU_IFUNC
+			rec.Unique = b.Def.Bind() == elfx.STB_GNU_UNIQUE
+		}
+		out = append(out, rec)
 	}
 	return out
 }
