@@ -20,16 +20,17 @@ type SymbolRef struct {
 	// oldest.
 	Newest bool
 
-	// The name's hashes, when Prehash computed them: a lookup walks
+	// The name's GNU hash, when Prehash computed it: a lookup walks
 	// many objects with one name, and the loader hashes it once.
-	gnuHash, sysvHash uint32
-	hashed            bool
+	gnuHash uint32
+	hashed  bool
 }
 
-// Prehash computes the name's GNU and SysV hashes once, for the lookups
-// of ref in every object of a scope.
+// Prehash computes the name's GNU hash once, for the lookups of ref in
+// every object of a scope. (The SysV hash is computed by each lookup that
+// needs it: only objects without DT_GNU_HASH do, few nowadays.)
 func (ref *SymbolRef) Prehash() {
-	ref.gnuHash, ref.sysvHash, ref.hashed = GNUHash(ref.Name), SysVHash(ref.Name), true
+	ref.gnuHash, ref.hashed = GNUHash(ref.Name), true
 }
 
 func (ref *SymbolRef) gnu() uint32 {
@@ -37,13 +38,6 @@ func (ref *SymbolRef) gnu() uint32 {
 		return ref.gnuHash
 	}
 	return GNUHash(ref.Name)
-}
-
-func (ref *SymbolRef) sysv() uint32 {
-	if ref.hashed {
-		return ref.sysvHash
-	}
-	return SysVHash(ref.Name)
 }
 
 // Reference returns what a relocation naming symbol i asks the loader to
@@ -85,9 +79,27 @@ func (f *File) Reference(i int) (SymbolRef, error) {
 // object. It returns the symbol's index, or -1 when this object does not
 // define it.
 func (f *File) Lookup(ref SymbolRef) (int, Symbol, error) {
-	t, err := f.symbols()
+	i, err := f.LookupIndex(&ref)
+	if i < 0 || err != nil {
+		return -1, Symbol{}, err
+	}
+	sym, err := f.Symbol(i)
 	if err != nil {
 		return -1, Symbol{}, err
+	}
+	return i, sym, nil
+}
+
+// LookupIndex is Lookup without decoding the definition: the index of the
+// symbol that defines ref in this object, or -1. A scope walk asks most
+// objects in vain, and those answers cost no more than the bloom filter.
+func (f *File) LookupIndex(ref *SymbolRef) (int, error) {
+	t, err := f.symbols()
+	if err != nil {
+		return -1, err
+	}
+	if t.gnu != nil && (t.gnu.nbuckets == 0 || !t.gnu.mayContain(f, ref.gnu())) {
+		return -1, nil // most objects of a scope: the bloom filter says no
 	}
 	found, versioned, numVersions := -1, -1, 0
 	var sym Symbol
@@ -102,24 +114,22 @@ func (f *File) Lookup(ref SymbolRef) (int, Symbol, error) {
 	case t.gnu != nil:
 		err = t.gnu.candidates(f, ref.gnu(), try)
 	case t.sysv != nil:
-		err = t.sysv.candidates(f, ref.sysv(), try)
+		err = t.sysv.candidates(f, SysVHash(ref.Name), try)
 	}
 	if err != nil {
-		return -1, Symbol{}, err
+		return -1, err
 	}
 	if found < 0 && numVersions == 1 {
 		found = versioned
 	}
 	if found < 0 {
-		return -1, Symbol{}, nil
+		return -1, nil
 	}
-	if err := f.decodeSymbol(t, found, &sym); err != nil {
-		return -1, Symbol{}, err
-	}
+	f.rawSymbol(t, found, &sym)
 	if sym.Bind() == elf.STB_LOCAL || sym.Visibility() == elf.STV_HIDDEN || sym.Visibility() == elf.STV_INTERNAL {
-		return -1, Symbol{}, nil
+		return -1, nil
 	}
-	return found, sym, nil
+	return found, nil
 }
 
 // allowedTypes are the symbol types that define code or data.
@@ -129,7 +139,7 @@ const allowedTypes = 1<<elf.STT_NOTYPE | 1<<elf.STT_OBJECT | 1<<elf.STT_FUNC |
 // checkMatch is glibc's check_match for symbol i. It records in versioned
 // and numVersions the non-hidden versioned definitions an unversioned
 // reference passed over.
-func (f *File) checkMatch(t *symbolTable, ref SymbolRef, i int, s *Symbol, versioned, numVersions *int) bool {
+func (f *File) checkMatch(t *symbolTable, ref *SymbolRef, i int, s *Symbol, versioned, numVersions *int) bool {
 	if i >= t.count {
 		return false
 	}

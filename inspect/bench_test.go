@@ -1,7 +1,12 @@
 package inspect
 
 import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"slices"
 	"testing"
+	"time"
 )
 
 // BenchmarkResolveUsrBin resolves every dynamic ELF file of /usr/bin with
@@ -34,4 +39,64 @@ func BenchmarkResolveUsrBin(b *testing.B) {
 	b.ReportMetric(float64(objects), "objects/op")
 	b.ReportMetric(float64(missing), "missing/op")
 	b.ReportMetric(float64(len(paths))*float64(b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
+// BenchmarkBindLargest predicts the bindings of the program of /usr/bin
+// with the largest link map, and times in the same run the loader doing
+// the same work for real (LD_TRACE_LOADED_OBJECTS=1 LD_WARN=yes
+// LD_BIND_NOW=1: it maps and relocates the whole link map without running
+// main). It reports the lookups per op and loader-x, Bind's time over
+// the loader's (goal: at most 2). An op is a cold Resolve and Bind:
+// files opened, symbol tables read, every relocation looked up.
+func BenchmarkBindLargest(b *testing.B) {
+	needX86Loader(b)
+	var prog string
+	most := 0
+	for _, p := range dynamicELFs(b, "/usr/bin") {
+		st, err := os.Stat(p)
+		if err != nil || st.Mode()&(fs.ModeSetuid|fs.ModeSetgid) != 0 {
+			continue // the loader ignores LD_* variables for these
+		}
+		if lm, err := Resolve(p, Config{}); err == nil && len(lm.Objects) > most {
+			prog, most = p, len(lm.Objects)
+		}
+	}
+	if prog == "" {
+		b.Skip("no dynamic program in /usr/bin")
+	}
+	loader := medianRun(b, 9, func() error {
+		cmd := exec.Command(prog)
+		cmd.Env = []string{"LD_TRACE_LOADED_OBJECTS=1", "LD_WARN=yes", "LD_BIND_NOW=1"}
+		return cmd.Run()
+	})
+	b.Logf("%s: %d objects; the loader relocates them in %v (median of 9 runs, process start included)", prog, most, loader)
+	b.ReportAllocs()
+	lookups := 0
+	for b.Loop() {
+		lm, err := Resolve(prog, Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		bs, err := Bind(lm)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lookups = len(bs.Bindings)
+	}
+	b.ReportMetric(float64(lookups), "lookups/op")
+	b.ReportMetric(float64(b.Elapsed())/float64(b.N)/float64(loader), "loader-x")
+}
+
+// medianRun times run n times and returns the median.
+func medianRun(tb testing.TB, n int, run func() error) time.Duration {
+	ds := make([]time.Duration, n)
+	for i := range ds {
+		start := time.Now()
+		if err := run(); err != nil {
+			tb.Fatal(err)
+		}
+		ds[i] = time.Since(start)
+	}
+	slices.Sort(ds)
+	return ds[n/2]
 }

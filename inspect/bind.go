@@ -92,6 +92,17 @@ type binder struct {
 	global []*boundFile // the main program's search list: the global scope
 	files  map[*Object]*boundFile
 	unique map[string]uniqueDef // _ns_unique_sym_table
+	defs   []elfx.Symbol        // where the definitions bindings point to are kept
+}
+
+// keep returns a pointer to a lasting copy of def. Definitions are kept
+// in chunks, one allocation for many lookups.
+func (b *binder) keep(def elfx.Symbol) *elfx.Symbol {
+	if len(b.defs) == cap(b.defs) {
+		b.defs = make([]elfx.Symbol, 0, 1024)
+	}
+	b.defs = append(b.defs, def)
+	return &b.defs[len(b.defs)-1]
 }
 
 // boundFile is a loaded object with its file, or why it could not be
@@ -197,6 +208,18 @@ type lookupKey struct {
 	plt, copy bool
 }
 
+// kind numbers the lookups of one symbol: 0 for a plain one, 1 for a
+// PLT-class one, 2 for a copy relocation's.
+func (k lookupKey) kind() int {
+	switch {
+	case k.plt:
+		return 1
+	case k.copy:
+		return 2
+	}
+	return 0
+}
+
 type lookupResult struct {
 	local         bool // the symbol binds locally: no lookup
 	name, version string
@@ -257,7 +280,14 @@ func (b *binder) relocate(bf *boundFile, out []Binding) ([]Binding, error) {
 	if err != nil {
 		return out, err
 	}
-	cache := map[lookupKey]lookupResult{}
+	nsyms, err := f.NumSymbols()
+	if err != nil {
+		return out, err
+	}
+	// The answers so far, by symbol and kind of lookup: the index in
+	// results plus one.
+	seen := make([]int32, 3*nsyms)
+	var results []lookupResult
 	for _, t := range tables {
 		if t.Tag == elfx.DT_RELR {
 			continue // relative relocations only
@@ -270,14 +300,20 @@ func (b *binder) relocate(bf *boundFile, out []Binding) ([]Binding, error) {
 			if !symbolLookup(class) {
 				continue
 			}
+			if int(r.Sym) >= nsyms {
+				return out, fmt.Errorf("%s: relocation at %#x names symbol %d of %d", bf.o.Path, r.Offset, r.Sym, nsyms)
+			}
 			key := lookupKey{r.Sym, pltClass(class), class == elfx.RelocCopy}
-			res, ok := cache[key]
-			if !ok {
-				if res, err = b.lookupReloc(bf, key); err != nil {
+			slot := &seen[3*int(r.Sym)+key.kind()]
+			if *slot == 0 {
+				res, err := b.lookupReloc(bf, key)
+				if err != nil {
 					return out, err
 				}
-				cache[key] = res
+				results = append(results, res)
+				*slot = int32(len(results))
 			}
+			res := &results[*slot-1]
 			if res.local {
 				continue
 			}
@@ -322,7 +358,7 @@ func (b *binder) lookup(from *boundFile, sym elfx.Symbol, ref elfx.SymbolRef, co
 			return res, err
 		}
 		if to != nil {
-			res.to, res.def = to, &def
+			res.to, res.def = to, b.keep(def)
 			break
 		}
 	}
@@ -350,7 +386,7 @@ func (b *binder) lookup(from *boundFile, sym elfx.Symbol, ref elfx.SymbolRef, co
 			}
 		}
 		if keep {
-			res.to, res.def = from, &sym
+			res.to, res.def = from, b.keep(sym)
 		}
 	}
 	return res, nil
@@ -362,6 +398,7 @@ func (b *binder) lookup(from *boundFile, sym elfx.Symbol, ref elfx.SymbolRef, co
 // process's first definition. from is the object whose reference is
 // looked up, nil for the loader's second lookup of a protected symbol.
 func (b *binder) lookupIn(list []*boundFile, from *boundFile, ref elfx.SymbolRef, copyReloc bool) (*boundFile, elfx.Symbol, error) {
+	var def elfx.Symbol
 	for _, bf := range list {
 		if bf.err != nil {
 			continue // the object was reported when it was relocated
@@ -369,7 +406,10 @@ func (b *binder) lookupIn(list []*boundFile, from *boundFile, ref elfx.SymbolRef
 		if copyReloc && bf.exec {
 			continue // a copy relocation's source is never the executable
 		}
-		i, def, err := bf.f.Lookup(ref)
+		i, err := bf.f.LookupIndex(&ref)
+		if err == nil && i >= 0 {
+			def, err = bf.f.Symbol(i)
+		}
 		if err != nil {
 			return nil, def, fmt.Errorf("looking up %s in %s: %w", ref.Name, bf.o.Path, err)
 		}
@@ -377,8 +417,8 @@ func (b *binder) lookupIn(list []*boundFile, from *boundFile, ref elfx.SymbolRef
 			continue
 		}
 		if def.Bind() == elfx.STB_GNU_UNIQUE {
-			to, def := b.uniqueDef(bf, def, from, ref, copyReloc)
-			return to, def, nil
+			to, udef := b.uniqueDef(bf, def, from, ref, copyReloc)
+			return to, udef, nil
 		}
 		return bf, def, nil
 	}

@@ -21,7 +21,7 @@ import (
 const x86Loader = "/lib64/ld-linux-x86-64.so.2"
 
 // needX86Loader skips the test unless the x86-64 loader runs here.
-func needX86Loader(t *testing.T) {
+func needX86Loader(t testing.TB) {
 	t.Helper()
 	if runtime.GOARCH != "amd64" {
 		t.Skip("needs the x86-64 loader")
