@@ -69,8 +69,12 @@ func Bind(lm *LinkMap) (*Bindings, error) {
 	}
 	b := newBinder(lm)
 	defer b.close()
-	res := &Bindings{LinkMap: lm}
-	order := b.relocationOrder()
+	return b.bind(b.relocationOrder()), nil
+}
+
+// bind relocates the objects in order.
+func (b *binder) bind(order []*boundFile) *Bindings {
+	res := &Bindings{LinkMap: b.lm}
 	n := 0
 	for _, bf := range order {
 		n += bf.relocCount()
@@ -82,7 +86,7 @@ func Bind(lm *LinkMap) (*Bindings, error) {
 			res.Errors = append(res.Errors, err)
 		}
 	}
-	return res, nil
+	return res
 }
 
 // binder holds the loaded objects' files and the process-wide table of
@@ -142,7 +146,7 @@ func newBinder(lm *LinkMap) *binder {
 }
 
 func (b *binder) close() {
-	for _, bf := range b.global {
+	for _, bf := range b.files {
 		if bf.f != nil {
 			bf.f.Close()
 		}

@@ -68,6 +68,12 @@ type Object struct {
 // which the kernel loads by its PT_INTERP path before any search.
 func (o *Object) IsInterpreter() bool { return o.interp }
 
+// SameFile reports whether o and other were read from one file (device
+// and inode), however each was named.
+func (o *Object) SameFile(other *Object) bool {
+	return o.id != (fileID{}) && o.id == other.id
+}
+
 // Found reports whether the loader found the object.
 func (o *Object) Found() bool { return o.Err == nil && o.Path != "" }
 
@@ -93,8 +99,9 @@ type LinkMap struct {
 	// hostPath maps a path of the target to the file on this machine
 	// (under the sysroot); nil when they are the same.
 	hostPath     func(string) (string, error)
-	musl         bool     // built by musl's rules
-	muslPreloads []string // LD_PRELOAD's names, in order, when musl reads it
+	resolver     *resolver // the loader's state, for a later dlopen; nil for musl
+	musl         bool      // built by musl's rules
+	muslPreloads []string  // LD_PRELOAD's names, in order, when musl reads it
 }
 
 // DroppedPreload is a preload that could not be loaded.

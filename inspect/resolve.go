@@ -87,7 +87,7 @@ func resolve(rv *Resolver, path string) (*LinkMap, error) {
 	}
 	preloads, dropped := r.preloads()
 	queue := r.mapDeps(append([]*Object{main}, preloads...))
-	return &LinkMap{Objects: r.linkMapOrder(queue), Interpreter: info.interp, Dropped: dropped, Notes: notes, hostPath: rv.hostPath}, nil
+	return &LinkMap{Objects: r.linkMapOrder(queue), Interpreter: info.interp, Dropped: dropped, Notes: notes, hostPath: rv.hostPath, resolver: r}, nil
 }
 
 // mapDeps is _dl_map_object_deps: it walks the search list breadth first,

@@ -19,6 +19,12 @@ type bindingsReport struct {
 	// Interpositions and Why are filled for --interpose and --why.
 	Interpositions []interpositionRecord `json:"interpositions,omitempty"`
 	Why            []walkRecord          `json:"why,omitempty"`
+	// Host, Mode and Differences are filled for --into: the program the
+	// library is dlopened into, the dlopen mode, and the bindings whose
+	// answer differs from loading the library on its own.
+	Host        string             `json:"host,omitempty"`
+	Mode        string             `json:"rtld,omitempty"`
+	Differences []differenceRecord `json:"differences,omitempty"`
 
 	bound *inspect.Bindings
 }
@@ -40,6 +46,14 @@ type interpositionRecord struct {
 	Winner string   `json:"winner"`
 	Losers []string `json:"losers"`
 	Rule   string   `json:"via"` // how the winner came into the link map
+}
+
+type differenceRecord struct {
+	From    string `json:"from"`
+	Symbol  string `json:"symbol"`
+	Version string `json:"version"`
+	To      string `json:"to"`     // dlopened into the host
+	Direct  string `json:"direct"` // loaded on its own
 }
 
 type walkRecord struct {
@@ -64,14 +78,24 @@ func runBindings(args []string, stdout, stderr io.Writer) int {
 	why := fs.String("why", "", "show the scope walk of every lookup of `SYMBOL`: each object looked at and why it was passed over")
 	interpose := fs.Bool("interpose", false, "list the symbols defined by more than one object: the definition lookups take and the ones they pass over")
 	unresolved := fs.Bool("unresolved", false, "list only the strong references no object defines, as ldd -r does")
+	into := fs.String("into", "", "predict the bindings of each FILE dlopened by the program `HOST` once it runs")
+	rtld := &oneOf{"local", []string{"local", "global", "deepbind"}}
+	fs.Var(rtld, "rtld", "with --into, the dlopen `mode`: local, global or deepbind")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) == 0 || btoi(*why != "")+btoi(*interpose)+btoi(*unresolved) > 1 {
 		fs.Usage()
 		return exitUsage
 	}
+	mode := map[string]inspect.DlopenMode{"local": inspect.RTLDLocal, "global": inspect.RTLDGlobal, "deepbind": inspect.RTLDDeepbind}[rtld.value]
 	rv := inspect.NewResolver(loaderConfig())
 	analyze := func(path string) (*bindingsReport, error) {
-		r, err := analyzeBindings(rv, path)
+		var r *bindingsReport
+		var err error
+		if *into != "" {
+			r, err = analyzeDlopen(rv, *into, path, mode)
+		} else {
+			r, err = analyzeBindings(rv, path)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -131,6 +155,77 @@ func analyzeBindings(rv *inspect.Resolver, path string) (*bindingsReport, error)
 		r.Errors = append(r.Errors, err.Error())
 	}
 	return r, nil
+}
+
+// analyzeDlopen predicts the bindings of dlopen(path, mode) called by
+// host, and where they differ from path loaded on its own.
+func analyzeDlopen(rv *inspect.Resolver, host, path string, mode inspect.DlopenMode) (*bindingsReport, error) {
+	lm, err := rv.Resolve(host)
+	if err != nil {
+		return nil, err
+	}
+	d, err := lm.Dlopen(path, mode)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", host, err)
+	}
+	bound, err := inspect.BindDlopen(d)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r := &bindingsReport{File: path, Bindings: []bindingRecord{}, bound: bound, Host: host, Mode: mode.String()}
+	for _, err := range bound.Errors {
+		r.Errors = append(r.Errors, err.Error())
+	}
+	if alone, err := rv.Resolve(path); err == nil {
+		if direct, err := inspect.Bind(alone); err == nil {
+			r.Differences = differences(bound, direct)
+		}
+	}
+	return r, nil
+}
+
+// differences are the bindings of the objects dlopen loaded whose answer
+// is not the one they get when the library is loaded on its own.
+func differences(into, direct *inspect.Bindings) []differenceRecord {
+	// The library and its dependencies may be spelled otherwise when it
+	// is loaded on its own ($ORIGIN of another path): objects are matched
+	// by file.
+	type key struct {
+		from            *inspect.Object
+		symbol, version string
+	}
+	sameAs := func(o *inspect.Object, in []inspect.Binding) *inspect.Object {
+		for _, b := range in {
+			if b.From.SameFile(o) || b.From.Path == o.Path {
+				return b.From
+			}
+		}
+		return nil
+	}
+	alone := map[key]*inspect.Object{}
+	for _, b := range direct.Bindings {
+		if b.To != nil {
+			alone[key{b.From, b.Symbol, b.Version}] = b.To
+		}
+	}
+	counterpart := map[*inspect.Object]*inspect.Object{}
+	var out []differenceRecord
+	seen := map[key]bool{}
+	for _, b := range into.Bindings {
+		from, ok := counterpart[b.From]
+		if !ok {
+			from = sameAs(b.From, direct.Bindings)
+			counterpart[b.From] = from
+		}
+		k := key{b.From, b.Symbol, b.Version}
+		d, ok := alone[key{from, b.Symbol, b.Version}]
+		if from == nil || !ok || b.To == nil || b.To.SameFile(d) || b.To.Path == d.Path || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, differenceRecord{From: b.From.Path, Symbol: b.Symbol, Version: b.Version, To: b.To.Path, Direct: d.Path})
+	}
+	return out
 }
 
 // bindingRecords are the records of the bindings keep accepts, or of all
@@ -202,7 +297,21 @@ func renderBindings(w io.Writer, r *bindingsReport) error {
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "error: %s\n", e)
 	}
+	if r.Host != "" {
+		fmt.Fprintf(w, "dlopen(%s, %s) from %s: %d bindings differ from loading it on its own\n", r.File, r.Mode, r.Host, len(r.Differences))
+		for _, d := range r.Differences {
+			fmt.Fprintf(w, "  %s: %s binds to %s, not %s\n", d.From, referenceName(d.Symbol, d.Version), d.To, d.Direct)
+		}
+	}
 	return nil
+}
+
+// referenceName spells a reference as name@VERSION, or name alone.
+func referenceName(symbol, version string) string {
+	if version == "" {
+		return symbol
+	}
+	return symbol + "@" + version
 }
 
 // bindingTarget says where a binding goes, with what is special about it.
