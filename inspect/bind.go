@@ -186,13 +186,28 @@ func (b *binder) open(o *Object) *boundFile {
 }
 
 // relocationOrder is the order in which the loader relocates the link
-// map: from the last object of the chain back to the program, then the
-// interpreter, which rtld relocates again once the others are done.
+// map: the program's l_initfini, dependencies sorted before the objects
+// that need them, walked from its end, so that every object is relocated
+// after its dependencies and the program last; then the interpreter,
+// which rtld relocates again once the others are done. Only unique
+// symbols, bound to the first definition a lookup met, see the order.
 func (b *binder) relocationOrder() []*boundFile {
+	main := b.files[b.lm.Objects[0]]
+	sorted := sortMaps(b.global, func(bf *boundFile) []*Object {
+		if bf == main {
+			return nil // its l_initfini is still being built when it is sorted
+		}
+		return bf.o.Deps
+	}, func(o *Object) *boundFile {
+		if dep := b.files[o]; dep != main {
+			return dep
+		}
+		return nil
+	})
 	var order []*boundFile
 	var interp *boundFile
-	for i := len(b.global) - 1; i >= 0; i-- {
-		if bf := b.global[i]; bf.o.interp {
+	for i := len(sorted) - 1; i >= 0; i-- {
+		if bf := sorted[i]; bf.o.interp {
 			interp = bf
 		} else {
 			order = append(order, bf)
@@ -202,6 +217,37 @@ func (b *binder) relocationOrder() []*boundFile {
 		order = append(order, interp)
 	}
 	return order
+}
+
+// sortMaps is _dl_sort_maps_dfs, glibc's default since 2.35: a depth-first
+// walk from each object, the last first, along its dependencies (deps,
+// each mapped to its file by file, nil for one the walk must not enter),
+// placing each object after its walk in reverse postorder. The result
+// lists every object before the ones it depends on.
+func sortMaps(maps []*boundFile, deps func(*boundFile) []*Object, file func(*Object) *boundFile) []*boundFile {
+	visited := make(map[*boundFile]bool, len(maps))
+	rpo := make([]*boundFile, len(maps))
+	head := len(rpo)
+	var walk func(bf *boundFile)
+	walk = func(bf *boundFile) {
+		if visited[bf] {
+			return
+		}
+		visited[bf] = true
+		for _, o := range deps(bf) {
+			if dep := file(o); dep != nil && !visited[dep] {
+				walk(dep)
+			}
+		}
+		if head > 0 { // an object outside maps is walked but not placed
+			head--
+			rpo[head] = bf
+		}
+	}
+	for i := len(maps) - 1; i >= 0 && head > 0; i-- {
+		walk(maps[i])
+	}
+	return rpo[head:]
 }
 
 // lookupKey identifies the lookups of one object that give the same

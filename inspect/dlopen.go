@@ -133,12 +133,20 @@ func BindDlopen(d *Dlopened) (*Bindings, error) {
 			local[i] = b.open(o)
 		}
 	}
-	var order []*boundFile
-	for i := len(d.Loaded) - 1; i >= 0; i-- {
-		bf, ok := b.files[d.Loaded[i]]
-		if !ok {
-			continue // not found: dlopen failed before relocating
+	// dl_open_worker relocates the new objects of the library's
+	// l_initfini, sorted, from the end: dependencies first.
+	fresh := map[*Object]*boundFile{}
+	var maps []*boundFile
+	for i, o := range d.SearchList {
+		if slices.Contains(d.Loaded, o) {
+			fresh[o] = local[i]
+			maps = append(maps, local[i])
 		}
+	}
+	sorted := sortMaps(maps, func(bf *boundFile) []*Object { return bf.o.Deps }, func(o *Object) *boundFile { return fresh[o] })
+	var order []*boundFile
+	for i := len(sorted) - 1; i >= 0; i-- {
+		bf := sorted[i]
 		switch {
 		case d.Mode == RTLDDeepbind:
 			bf.scope = [][]*boundFile{local, b.global}
