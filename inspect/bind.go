@@ -29,6 +29,10 @@ type Binding struct {
 	// the loader keeps From's own definition unless the scope finds none
 	// elsewhere.
 	Protected bool
+	// Internal marks a lookup rtld makes for itself, not for a
+	// relocation: its allocator's functions, looked up for the program
+	// once the link map is relocated. Reloc is "" then.
+	Internal bool
 
 	sym uint32 // the relocation's symbol index in From
 }
@@ -72,6 +76,60 @@ func Bind(lm *LinkMap) (*Bindings, error) {
 	return b.bind(b.relocationOrder()), nil
 }
 
+// rtldAllocator are the functions rtld takes over from the process once
+// the link map is relocated, in the order __rtld_malloc_init_real looks
+// them up (elf/dl-minimal.c).
+var rtldAllocator = []string{"calloc", "free", "malloc", "realloc"}
+
+// rtldLookups are the lookups rtld makes for itself when a DT_NEEDED
+// names it (rtld_multiple_ref), between relocating the others and
+// relocating itself again: its allocator's functions, looked up in the
+// program's scope with libc's oldest version (GLIBC_2.0's name on the
+// port, libc's first version definition), so that a program or preload
+// defining malloc replaces rtld's minimal one too.
+func (b *binder) rtldLookups() ([]Binding, error) {
+	var libc *boundFile
+	for _, bf := range b.global {
+		if bf.o.Soname == "libc.so.6" && bf.err == nil {
+			libc = bf
+			break
+		}
+	}
+	if libc == nil {
+		return nil, nil
+	}
+	defs, err := libc.f.VersionDefs()
+	if err != nil {
+		return nil, err
+	}
+	var base string
+	for _, d := range defs {
+		if d.Flags&elf.VER_FLG_BASE == 0 {
+			base = d.Name
+			break
+		}
+	}
+	if base == "" {
+		return nil, nil
+	}
+	main := b.files[b.lm.Objects[0]]
+	var out []Binding
+	for _, name := range rtldAllocator {
+		ref := elfx.SymbolRef{Name: name, Version: base, VersionHash: elfx.SysVHash(base)}
+		ref.Prehash()
+		bd := Binding{From: main.o, Symbol: name, Version: base, Internal: true}
+		to, def, err := b.lookupIn(b.global, main, ref, false)
+		if err != nil {
+			return out, err
+		}
+		if to != nil {
+			bd.To, bd.Def = to.o, b.keep(def)
+		}
+		out = append(out, bd)
+	}
+	return out, nil
+}
+
 // bind relocates the objects in order.
 func (b *binder) bind(order []*boundFile) *Bindings {
 	res := &Bindings{LinkMap: b.lm}
@@ -81,6 +139,13 @@ func (b *binder) bind(order []*boundFile) *Bindings {
 	}
 	res.Bindings = make([]Binding, 0, n)
 	for _, bf := range order {
+		if bf.o.interp && bf.o != b.lm.Objects[0] {
+			internal, err := b.rtldLookups()
+			res.Bindings = append(res.Bindings, internal...)
+			if err != nil {
+				res.Errors = append(res.Errors, err)
+			}
+		}
 		var err error
 		if res.Bindings, err = b.relocate(bf, res.Bindings); err != nil {
 			res.Errors = append(res.Errors, err)
@@ -119,6 +184,8 @@ type boundFile struct {
 	exec     bool // the program (l_type == lt_executable), even when it is a shared library
 	// scope is l_scope: the lists a lookup from this object walks.
 	scope [][]*boundFile
+	// maxVersion is versionLimit's answer.
+	maxVersion int
 }
 
 type uniqueDef struct {
@@ -172,6 +239,7 @@ func (b *binder) open(o *Object) *boundFile {
 		return bf
 	}
 	bf.f = f
+	bf.maxVersion = bf.versionLimit()
 	d, err := f.Dynamic()
 	if err != nil {
 		bf.err = err
@@ -295,11 +363,48 @@ func (b *binder) lookupReloc(bf *boundFile, key lookupKey) (lookupResult, error)
 	if err != nil {
 		return lookupResult{}, err
 	}
+	if bf.maxVersion >= 0 && int(sym.VersionIndex.Index()) > bf.maxVersion {
+		ref.Version, ref.VersionHash, ref.VersionHidden = "", 0, false
+	}
 	ref.PLT = key.plt
 	ref.Prehash()
 	res, err := b.lookup(bf, sym, ref, key.copy)
 	res.name, res.version, res.weak = ref.Name, ref.Version, sym.Bind() == elf.STB_WEAK
 	return res, err
+}
+
+// versionLimit is the highest version index l_versions holds when some
+// of bf's dependencies are missing, -1 when none is. The loader cannot
+// run such a program, but ldd -r (trace mode) relocates it anyway, and
+// _dl_check_map_versions then sizes l_versions by the DT_VERNEED entries
+// of the libraries it found and the DT_VERDEF entries only: a reference
+// to a version of a missing library with a higher index is looked up
+// without a version.
+func (bf *boundFile) versionLimit() int {
+	missing := map[string]bool{}
+	for i, dep := range bf.o.Deps {
+		if !dep.Found() {
+			missing[bf.o.DepNames[i]] = true
+		}
+	}
+	if len(missing) == 0 {
+		return -1
+	}
+	high := 0
+	needs, _ := bf.f.VersionNeeds()
+	for _, n := range needs {
+		if missing[n.File] {
+			continue
+		}
+		for _, a := range n.Needs {
+			high = max(high, int(a.Index&0x7fff))
+		}
+	}
+	defs, _ := bf.f.VersionDefs()
+	for _, d := range defs {
+		high = max(high, int(d.Index&0x7fff))
+	}
+	return high
 }
 
 // relocCount is an upper bound on the lookups of bf's relocations: the

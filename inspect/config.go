@@ -29,11 +29,16 @@ type Config struct {
 	NoPreloadFile bool
 }
 
-// defaultInterpreter is the standard PT_INTERP path of a machine's glibc
-// loader.
-func defaultInterpreter(id elfIdent) string {
-	switch id.machine {
+// DefaultInterpreter is the standard PT_INTERP path of glibc's loader for
+// a class and machine: the loader ldd runs a shared library with, and
+// the one that answers for a library given as the program. "" for a
+// machine glibc has no loader for here.
+func DefaultInterpreter(class elf.Class, machine elf.Machine) string {
+	switch machine {
 	case elf.EM_X86_64:
+		if class == elf.ELFCLASS32 {
+			return "/libx32/ld-linux-x32.so.2"
+		}
 		return "/lib64/ld-linux-x86-64.so.2"
 	case elf.EM_386:
 		return "/lib/ld-linux.so.2"

@@ -73,7 +73,7 @@ func resolve(rv *Resolver, path string) (*LinkMap, error) {
 	if interp == "" && info.hasDynamic {
 		// A shared library given as the program: ldd runs it under the
 		// system's loader, which then answers to its standard path.
-		interp = defaultInterpreter(info.ident)
+		interp = DefaultInterpreter(info.ident.class, info.ident.machine)
 	}
 	if interp != "" {
 		r.loadInterpreter(interp)

@@ -39,6 +39,7 @@ type bindingRecord struct {
 	Protected bool   `json:"protected,omitempty"` // the referencing object defines it protected
 	IFunc     bool   `json:"ifunc,omitempty"`     // the definition is an IFUNC resolver
 	Unique    bool   `json:"unique,omitempty"`    // the definition is STB_GNU_UNIQUE
+	Internal  bool   `json:"internal,omitempty"`  // rtld's own lookup (its allocator), not a relocation's
 }
 
 type interpositionRecord struct {
@@ -239,7 +240,7 @@ func bindingRecords(bound *inspect.Bindings, keep func(*inspect.Binding) bool) [
 		}
 		rec := bindingRecord{
 			From: b.From.Path, Symbol: b.Symbol, Version: b.Version, Reloc: b.Reloc,
-			Weak: b.Weak, Protected: b.Protected,
+			Weak: b.Weak, Protected: b.Protected, Internal: b.Internal,
 		}
 		if b.To != nil && b.Def != nil {
 			rec.To = b.To.Path
@@ -287,7 +288,11 @@ func renderBindings(w io.Writer, r *bindingsReport) error {
 		var rows [][]string
 		for ; i < len(r.Bindings) && r.Bindings[i].From == from; i++ {
 			b := r.Bindings[i]
-			rows = append(rows, []string{b.Symbol, b.Version, b.Reloc, bindingTarget(b)})
+			reloc := b.Reloc
+			if b.Internal {
+				reloc = "(rtld's allocator)"
+			}
+			rows = append(rows, []string{b.Symbol, b.Version, reloc, bindingTarget(b)})
 		}
 		fmt.Fprintf(w, "%s (%d):\n", from, len(rows))
 		if err := writeTable(w, []string{"  SYMBOL", "VERSION", "RELOC", "BOUND TO"}, indent(rows)); err != nil {
