@@ -186,6 +186,8 @@ type boundFile struct {
 	scope [][]*boundFile
 	// maxVersion is versionLimit's answer.
 	maxVersion int
+	tables     []elfx.RelocTable // relocTables's, until relocate takes them
+	tablesErr  error
 }
 
 type uniqueDef struct {
@@ -407,13 +409,25 @@ func (bf *boundFile) versionLimit() int {
 	return high
 }
 
+// relocTables decodes bf's relocation tables once: Bind counts their
+// entries before it relocates them.
+func (bf *boundFile) relocTables() ([]elfx.RelocTable, error) {
+	if bf.tables == nil && bf.tablesErr == nil {
+		bf.tables, bf.tablesErr = bf.f.RelocTables()
+		if bf.tables == nil && bf.tablesErr == nil {
+			bf.tables = []elfx.RelocTable{}
+		}
+	}
+	return bf.tables, bf.tablesErr
+}
+
 // relocCount is an upper bound on the lookups of bf's relocations: the
 // entries of its tables that name a symbol.
 func (bf *boundFile) relocCount() int {
 	if bf.err != nil {
 		return 0
 	}
-	tables, _ := bf.f.RelocTables()
+	tables, _ := bf.relocTables()
 	n := 0
 	for _, t := range tables {
 		for _, r := range t.Relocs {
@@ -431,7 +445,8 @@ func (b *binder) relocate(bf *boundFile, out []Binding) ([]Binding, error) {
 		return out, bf.err
 	}
 	f := bf.f
-	tables, err := f.RelocTables()
+	tables, err := bf.relocTables()
+	bf.tables = nil // read once: let them go with this object's lookups
 	if err != nil {
 		return out, err
 	}
