@@ -28,9 +28,13 @@ demo: build
 	./$(BIN) info --format json $(DEMO_DIR)/x86_64/prog-now
 	./$(BIN) deps $(DEMO_DIR)/x86_64/prog-runpath
 	./$(BIN) deps --format ldd --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/prog
+	./$(BIN) bindings --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/prog-nopie
+	./$(BIN) bindings --why data_counter --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/prog-nopie
+	./$(BIN) verify --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/prog-nopie $(DEMO_DIR)/x86_64/prog-now
 
 bench:
 	$(GO) test ./elfx -run '^$$' -bench ReadDynamicInfo -benchtime 3x -benchmem
+	$(GO) test ./inspect -run '^$$' -bench BindLargest -benchtime 20x -benchmem
 
 # Runs every fuzz target of every package for FUZZTIME each: a number of
 # inputs (100000x) by default, since a run bounded by a duration can end

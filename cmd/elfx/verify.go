@@ -119,7 +119,7 @@ func renderVerify(w io.Writer, r *verifyReport) error {
 	if !r.OK {
 		verdict = fmt.Sprintf("DIFFER on %d references", len(r.Mismatches))
 	}
-	fmt.Fprintf(w, "%s: elfx and the loader %s: %d references checked against %s", r.File, verdict, r.Agree+len(r.Mismatches), what)
+	fmt.Fprintf(w, "elfx and the loader %s: %d references checked against %s", verdict, r.Agree+len(r.Mismatches), what)
 	if r.Unchecked > 0 {
 		fmt.Fprintf(w, "; %d lookups unchecked", r.Unchecked)
 	}
