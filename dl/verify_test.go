@@ -2,11 +2,8 @@ package dl
 
 import (
 	"context"
-	"debug/elf"
-	"errors"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -15,6 +12,7 @@ import (
 	"time"
 
 	"github.com/elfx/elfx/inspect"
+	"github.com/elfx/elfx/internal/testelf"
 )
 
 // TestBindMatchesLoader is the differential test of inspect.Bind: every
@@ -31,10 +29,7 @@ func TestBindMatchesLoader(t *testing.T) {
 	if _, err := os.Stat("/lib64/ld-linux-x86-64.so.2"); err != nil {
 		t.Skip(err)
 	}
-	var paths []string
-	for _, dir := range []string{"/usr/bin", "/usr/sbin"} {
-		paths = append(paths, dynamicPrograms(t, dir)...)
-	}
+	paths := testelf.Dynamic(t, "/usr/bin", "/usr/sbin")
 	type outcome struct {
 		path     string
 		v        *Verification
@@ -109,31 +104,4 @@ func countExcluded(m map[string][]string) int {
 		n += len(files)
 	}
 	return n
-}
-
-// dynamicPrograms lists the regular ELF files with a PT_INTERP under dir,
-// without following symbolic links.
-func dynamicPrograms(tb testing.TB, dir string) []string {
-	var paths []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return nil
-		}
-		f, err := elf.Open(path)
-		if err != nil {
-			return nil
-		}
-		defer f.Close()
-		for _, p := range f.Progs {
-			if p.Type == elf.PT_INTERP {
-				paths = append(paths, path)
-				break
-			}
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		tb.Fatal(err)
-	}
-	return paths
 }

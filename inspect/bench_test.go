@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/elfx/elfx/internal/testelf"
 )
 
 // BenchmarkResolveUsrBin resolves every dynamic ELF file of /usr/bin with
@@ -16,7 +18,7 @@ import (
 // It reports the programs per op and the link-map entries per op, and
 // files/s, the programs resolved a second.
 func BenchmarkResolveUsrBin(b *testing.B) {
-	paths := dynamicELFs(b, "/usr/bin")
+	paths := testelf.Dynamic(b, "/usr/bin")
 	b.ReportAllocs()
 	var objects, missing int
 	for b.Loop() {
@@ -52,7 +54,7 @@ func BenchmarkBindLargest(b *testing.B) {
 	needX86Loader(b)
 	var prog string
 	most := 0
-	for _, p := range dynamicELFs(b, "/usr/bin") {
+	for _, p := range testelf.Dynamic(b, "/usr/bin") {
 		st, err := os.Stat(p)
 		if err != nil || st.Mode()&(fs.ModeSetuid|fs.ModeSetgid) != 0 {
 			continue // the loader ignores LD_* variables for these

@@ -2,9 +2,7 @@ package inspect
 
 import (
 	"bytes"
-	"debug/elf"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/elfx/elfx/fixtures"
+	"github.com/elfx/elfx/internal/testelf"
 )
 
 // x86Loader is the x86-64 glibc loader the tests compare with.
@@ -75,35 +74,6 @@ func lddStdout(lm *LinkMap) []string {
 	return lines
 }
 
-// dynamicELFs lists the regular ELF files with a PT_DYNAMIC under dirs,
-// without following symlinks.
-func dynamicELFs(tb testing.TB, dirs ...string) []string {
-	var paths []string
-	for _, dir := range dirs {
-		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || !d.Type().IsRegular() {
-				return nil
-			}
-			f, err := elf.Open(path)
-			if err != nil {
-				return nil
-			}
-			defer f.Close()
-			for _, p := range f.Progs {
-				if p.Type == elf.PT_DYNAMIC {
-					paths = append(paths, path)
-					break
-				}
-			}
-			return nil
-		})
-	}
-	if len(paths) == 0 {
-		tb.Skipf("no dynamic ELF files under %v", dirs)
-	}
-	return paths
-}
-
 // TestResolveMatchesLdd compares Resolve with the real ldd over every
 // dynamic ELF file of the system: same libraries, same paths, same order.
 func TestResolveMatchesLdd(t *testing.T) {
@@ -114,7 +84,7 @@ func TestResolveMatchesLdd(t *testing.T) {
 		t.Skip("the system walk assumes x86-64 library directories")
 	}
 	dirs := []string{"/usr/bin", "/usr/sbin", "/usr/lib/x86_64-linux-gnu"}
-	paths := dynamicELFs(t, dirs...)
+	paths := testelf.Dynamic(t, dirs...)
 	if testing.Short() {
 		paths = paths[:min(len(paths), 60)]
 	}
