@@ -62,11 +62,13 @@ type Bindings struct {
 // symbols bound to the first definition the process saw, and protected
 // symbols kept by their object as _dl_lookup_symbol_x keeps them.
 //
-// Objects are relocated in the loader's order, the last loaded first and
-// the program last, and the interpreter after them all, as rtld does.
-// An object that cannot be read is reported in Errors and its lookups
-// left out; a link map built by musl's rules is an error, since musl's
-// lookup is another model.
+// Objects are relocated in the loader's order, each after its
+// dependencies and the program last; when a DT_NEEDED names the
+// interpreter, rtld then looks up its allocator's functions and
+// relocates itself again, as a real start does (trace mode, ldd -r,
+// stops before). An object that cannot be read is reported in Errors and
+// its lookups left out; a link map built by musl's rules is an error,
+// since musl's lookup is another model.
 func Bind(lm *LinkMap) (*Bindings, error) {
 	if lm.musl {
 		return nil, errors.New("symbol bindings are modelled for glibc's loader; this program uses musl's")
