@@ -61,3 +61,18 @@ func stringAt(tab string, off uint64) (string, bool) {
 	}
 	return "", false
 }
+
+// ReadVirtual returns a copy of the n bytes of the file's image at the
+// link-time address addr, from the PT_LOAD segment that maps them: the
+// code and data the loader maps, whatever the section headers say. Bytes
+// past a segment's file size (.bss) are not in the file: an error.
+func (f *File) ReadVirtual(addr, n uint64) ([]byte, error) {
+	if f.closed.Load() {
+		return nil, ErrClosed
+	}
+	b, err := f.readAddr(addr, n, "the bytes asked for", f.PhOff)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), b...), nil
+}
