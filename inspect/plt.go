@@ -209,3 +209,10 @@ var stubDecoders = map[elf.Machine]func(code []byte, addr, got uint64) []stub{
 	elf.EM_386:     x86Stubs(32),
 	elf.EM_AARCH64: aarch64Stubs,
 }
+
+// callScanners find the call sites of a stub (or slot) in code at addr.
+var callScanners = map[elf.Machine]func(code []byte, addr, stub, slot uint64) []uint64{
+	elf.EM_X86_64:  x86Calls(64),
+	elf.EM_386:     x86Calls(32),
+	elf.EM_AARCH64: aarch64Calls,
+}

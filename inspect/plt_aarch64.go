@@ -71,3 +71,18 @@ func memOffset(m arm64asm.MemImmediate) (int64, bool) {
 	v, err := strconv.ParseInt(sub[1], 0, 64)
 	return v, err == nil
 }
+
+// aarch64Calls finds, in code at addr, the branches (bl, b) to stub.
+func aarch64Calls(code []byte, addr, stub, slot uint64) []uint64 {
+	var sites []uint64
+	for off := 0; off+4 <= len(code); off += 4 {
+		inst, err := arm64asm.Decode(code[off : off+4])
+		if err != nil || (inst.Op != arm64asm.BL && inst.Op != arm64asm.B) {
+			continue
+		}
+		if rel, ok := inst.Args[0].(arm64asm.PCRel); ok && stub != 0 && addr+uint64(off)+uint64(rel) == stub {
+			sites = append(sites, addr+uint64(off))
+		}
+	}
+	return sites
+}

@@ -82,3 +82,33 @@ func x86Slot(inst x86asm.Inst, next, got uint64) (uint64, bool) {
 	}
 	return 0, false
 }
+
+// x86Calls finds, in code at addr, the calls and jumps to stub (0 for
+// none) and, in x86-64, the indirect ones through slot (-fno-plt).
+func x86Calls(mode int) func(code []byte, addr, stub, slot uint64) []uint64 {
+	return func(code []byte, addr, stub, slot uint64) []uint64 {
+		var sites []uint64
+		for off := 0; off < len(code); {
+			inst, err := x86asm.Decode(code[off:], mode)
+			if err != nil {
+				off++
+				continue
+			}
+			next := addr + uint64(off+inst.Len)
+			if inst.Op == x86asm.CALL || inst.Op == x86asm.JMP {
+				switch a := inst.Args[0].(type) {
+				case x86asm.Rel:
+					if stub != 0 && next+uint64(int64(a)) == stub {
+						sites = append(sites, addr+uint64(off))
+					}
+				case x86asm.Mem:
+					if mode == 64 && a.Base == x86asm.RIP && a.Index == 0 && next+uint64(a.Disp) == slot {
+						sites = append(sites, addr+uint64(off))
+					}
+				}
+			}
+			off += inst.Len
+		}
+		return sites
+	}
+}
