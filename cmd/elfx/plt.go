@@ -71,7 +71,11 @@ func renderPLT(w io.Writer, r *pltReport) error {
 		mode = "bind-now: every slot is filled at load"
 	}
 	fmt.Fprintf(w, "%s, %s; RELRO %s\n", r.Machine, mode, r.RELRO)
-	fmt.Fprintf(w, "GOT %#x (GOT[1] link_map, GOT[2] resolver, filled at load); PLT0 %s\n", r.GOT, hexOrNone(r.PLT0))
+	if r.BindNow {
+		fmt.Fprintf(w, "GOT %#x (GOT[1] and GOT[2] stay empty: nothing is resolved lazily); PLT0 %s\n", r.GOT, hexOrNone(r.PLT0))
+	} else {
+		fmt.Fprintf(w, "GOT %#x (GOT[1] link_map, GOT[2] resolver, filled at load); PLT0 %s\n", r.GOT, hexOrNone(r.PLT0))
+	}
 	rows := make([][]string, 0, len(r.Entries))
 	for _, e := range r.Entries {
 		stub := "-"
