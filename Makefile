@@ -10,8 +10,12 @@ DEMO_DIR := build/demo
 
 all: build
 
+# elfx-runner is the child elfx starts to watch a live process (lazy
+# --live); it calls C through purego, which links it against libc, so it
+# is a program of its own and elfx stays static.
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/elfx
+	CGO_ENABLED=0 $(GO) build -o bin/elfx-runner ./cmd/elfx-runner
 
 # Tests compile their fixtures from fixtures/ with `go env CC` and compare
 # against readelf; tests whose tool is missing skip and say why.
@@ -31,6 +35,9 @@ demo: build
 	./$(BIN) bindings --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/prog-nopie
 	./$(BIN) bindings --why data_counter --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/prog-nopie
 	./$(BIN) verify --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/prog-nopie $(DEMO_DIR)/x86_64/prog-now
+	./$(BIN) plt $(DEMO_DIR)/x86_64/prog-ibt
+	./$(BIN) lazy --symbol puts $(DEMO_DIR)/x86_64/prog
+	./$(BIN) lazy --live --call plugin_run --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/lib/libplugin.so
 
 bench:
 	$(GO) test ./elfx -run '^$$' -bench ReadDynamicInfo -benchtime 3x -benchmem

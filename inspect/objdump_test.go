@@ -40,7 +40,7 @@ type dumpedStub struct {
 	addr    uint64 // the entry's first instruction
 	slot    uint64 // the memory its jump goes through
 	section string
-	line    string // objdump's line for the jump, for messages
+	code    string // objdump's instructions of the entry, for messages
 }
 
 // objdumpFor returns the objdump that disassembles machine m: the cross
@@ -107,11 +107,13 @@ func parseObjdumpStubs(out string, m elf.Machine, got uint64) ([]dumpedStub, err
 		section string
 		start   uint64
 		started bool
+		lines   []string              // the entry's instructions so far
 		pages   = map[string]uint64{} // aarch64: register -> page from adrp
 		loads   = map[string]uint64{} // aarch64: register -> slot it was loaded from
 	)
 	end := func() {
 		started = false
+		lines = lines[:0]
 		clear(pages)
 		clear(loads)
 	}
@@ -139,12 +141,13 @@ func parseObjdumpStubs(out string, m elf.Machine, got uint64) ([]dumpedStub, err
 		if !started {
 			start, started = addr, true
 		}
+		lines = append(lines, inst[1]+": "+text)
 		slot, isStub, isEnd, err := dumpJump(m, text, got, pages, loads)
 		if err != nil {
 			return nil, fmt.Errorf("objdump line %q: %v", line, err)
 		}
 		if isStub {
-			stubs = append(stubs, dumpedStub{addr: start, slot: slot, section: section, line: strings.TrimSpace(line)})
+			stubs = append(stubs, dumpedStub{addr: start, slot: slot, section: section, code: strings.Join(lines, "; ")})
 		}
 		if isEnd {
 			end()

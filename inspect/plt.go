@@ -49,6 +49,10 @@ type PLTEntry struct {
 	// .plt entry; aarch64: PLT0); the loader adds the load bias.
 	Initial uint64
 	Lazy    bool // a JUMP_SLOT the loader fills at the first call
+	// Resolver is, for an IRELATIVE slot (a call to an IFUNC of the file
+	// itself, Symbol ""), the address of the IFUNC resolver whose answer
+	// the loader stores in the slot at load.
+	Resolver uint64
 }
 
 // stub is one PLT entry as decoded: where it starts, the slot it jumps
@@ -64,7 +68,8 @@ type stub struct {
 var pltSections = []string{".plt.sec", ".plt", ".plt.got"}
 
 // ReadPLT maps f's PLT stubs to the GOT slots they jump through and the
-// relocations that fill them, for x86-64, i386 and aarch64. Stubs are
+// relocations that fill them (JUMP_SLOT, GLOB_DAT, IRELATIVE), for x86-64,
+// i386 and aarch64. Stubs are
 // found by decoding the instructions of the PLT sections (section
 // headers name them; the loader needs none of them, and a file without
 // them gets its slots with no stubs). Slots filled by GLOB_DAT are
@@ -125,27 +130,35 @@ func ReadPLT(f *elfx.File) (*PLT, error) {
 	for _, t := range tables {
 		for r := range t.All() {
 			class := elfx.ClassifyReloc(f.Machine, r.Type)
-			if r.Sym == 0 || (class != elfx.RelocJumpSlot && class != elfx.RelocGlobDat) {
-				continue
-			}
-			sym, err := f.Symbol(int(r.Sym))
-			if err != nil {
-				return nil, err
-			}
 			s, hasStub := bySlot[r.Offset]
-			if class == elfx.RelocGlobDat && !hasStub && sym.Type() != elf.STT_FUNC {
-				continue // a data pointer, not a call's slot
-			}
-			e := PLTEntry{
-				Symbol: sym.Name, Version: sym.Version,
-				Reloc: elfx.RelocTypeName(f.Machine, r.Type),
-				Slot:  r.Offset, Lazy: class == elfx.RelocJumpSlot && !p.BindNow,
+			e := PLTEntry{Reloc: elfx.RelocTypeName(f.Machine, r.Type), Slot: r.Offset}
+			switch {
+			case class == elfx.RelocIRelative && hasStub:
+				// A call to a local IFUNC: the loader fills the slot at
+				// load with what the resolver (the addend, or in REL the
+				// slot's value) returns.
+				e.Resolver = uint64(r.Addend)
+			case r.Sym == 0 || (class != elfx.RelocJumpSlot && class != elfx.RelocGlobDat):
+				continue
+			default:
+				sym, err := f.Symbol(int(r.Sym))
+				if err != nil {
+					return nil, err
+				}
+				if class == elfx.RelocGlobDat && !hasStub && sym.Type() != elf.STT_FUNC {
+					continue // a data pointer, not a call's slot
+				}
+				e.Symbol, e.Version = sym.Name, sym.Version
+				e.Lazy = class == elfx.RelocJumpSlot && !p.BindNow
 			}
 			if hasStub {
 				e.Stub, e.Section = s.addr, s.section
 			}
 			if b, err := f.ReadVirtual(r.Offset, wordSize(f)); err == nil {
 				e.Initial = word(f, b)
+			}
+			if class == elfx.RelocIRelative && !t.Addend {
+				e.Resolver = e.Initial
 			}
 			p.Entries = append(p.Entries, e)
 		}

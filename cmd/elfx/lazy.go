@@ -30,14 +30,26 @@ type chainStep struct {
 }
 
 func runLazy(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("lazy", "[--format text|json|svg] [--symbol S] [--env K=V]... FILE...", stderr)
+	fs := newFlagSet("lazy", "[--format text|json|svg] [--symbol S] [--env K=V]... FILE... | --live [--call SYM] [--bind-now] LIB.so", stderr)
 	format := formatFlag(fs, "text", "json", "svg")
 	symbol := fs.String("symbol", "", "the function whose call to follow; the first lazily bound one by default")
 	loaderConfig := loaderFlags(fs)
+	live := fs.Bool("live", false, "dlopen LIB.so lazily in a child process, call --call SYM, and show its GOT slots before and after")
+	call := fs.String("call", "", "with --live, the function of LIB.so to call, with no arguments")
+	bindNow := fs.Bool("bind-now", false, "with --live, set LD_BIND_NOW=1 in the child: the slots are filled at load")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) == 0 || format.value == "svg" && len(paths) > 1 {
 		fs.Usage() // an SVG document draws one file
 		return exitUsage
+	}
+	if *live {
+		if format.value == "svg" {
+			fs.Usage()
+			return exitUsage
+		}
+		env := loaderConfig().Env
+		analyze := func(lib string) (*liveReport, error) { return analyzeLive(lib, *call, *bindNow, env) }
+		return reportFiles(paths, format.value, stdout, stderr, analyze, renderLive, nil)
 	}
 	rv := inspect.NewResolver(loaderConfig())
 	analyze := func(path string) (*lazyReport, error) { return analyzeLazy(rv, path, *symbol) }

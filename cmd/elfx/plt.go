@@ -28,6 +28,9 @@ type pltEntry struct {
 	Reloc   string `json:"reloc"`
 	Section string `json:"section,omitempty"` // the stub's section
 	Lazy    bool   `json:"lazy"`              // filled at the first call
+	// Resolver is, for an IRELATIVE slot (symbol ""), the IFUNC resolver
+	// whose answer fills it at load.
+	Resolver uint64 `json:"resolver,omitempty"`
 }
 
 func runPLT(args []string, stdout, stderr io.Writer) int {
@@ -58,7 +61,7 @@ func analyzePLT(path string) (*pltReport, error) {
 	for _, e := range p.Entries {
 		r.Entries = append(r.Entries, pltEntry{
 			Symbol: e.Symbol, Version: e.Version, PLT: e.Stub, GOT: e.Slot,
-			Initial: e.Initial, Reloc: e.Reloc, Section: e.Section, Lazy: e.Lazy,
+			Initial: e.Initial, Reloc: e.Reloc, Section: e.Section, Lazy: e.Lazy, Resolver: e.Resolver,
 		})
 	}
 	return r, nil
@@ -82,7 +85,11 @@ func renderPLT(w io.Writer, r *pltReport) error {
 		if e.PLT != 0 {
 			stub = fmt.Sprintf("%#x %s", e.PLT, e.Section)
 		}
-		rows = append(rows, []string{referenceName(e.Symbol, e.Version), stub, fmt.Sprintf("%#x", e.GOT), fmt.Sprintf("%#x", e.Initial), e.Reloc})
+		name := referenceName(e.Symbol, e.Version)
+		if e.Resolver != 0 {
+			name = fmt.Sprintf("(IFUNC resolver %#x)", e.Resolver)
+		}
+		rows = append(rows, []string{name, stub, fmt.Sprintf("%#x", e.GOT), fmt.Sprintf("%#x", e.Initial), e.Reloc})
 	}
 	return writeTable(w, []string{"SYMBOL", "STUB", "SLOT", "INITIAL", "RELOC"}, rows)
 }

@@ -25,9 +25,16 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the CLI scripts in testdata/script. Each sees the
 // compiled fixtures as $FX/<fixture name>, and their build directory as
-// $FXDIR (programs in $FXDIR/<machine>, libraries in $FXDIR/<machine>/lib).
+// $FXDIR (programs in $FXDIR/<machine>, libraries in $FXDIR/<machine>/lib),
+// and the runner `elfx lazy --live` starts as $ELFX_RUNNER.
 func TestScripts(t *testing.T) {
 	set := fixtures.Build(t)
+	runner := filepath.Join(t.TempDir(), "elfx-runner")
+	build := exec.Command("go", "build", "-o", runner, "github.com/elfx/elfx/cmd/elfx-runner")
+	build.Env = append(build.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building elfx-runner: %v\n%s", err, out)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
@@ -43,6 +50,7 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("FX", fx)
 			env.Setenv("FXDIR", set.Dir)
+			env.Setenv("ELFX_RUNNER", runner)
 			return nil
 		},
 		// [fixture:NAME] holds when NAME was built here (cross compilers
