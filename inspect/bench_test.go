@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elfx/elfx/elfx"
 	"github.com/elfx/elfx/internal/testelf"
 )
 
@@ -101,4 +103,45 @@ func medianRun(tb testing.TB, n int, run func() error) time.Duration {
 	}
 	slices.Sort(ds)
 	return ds[n/2]
+}
+
+// BenchmarkReadPLT maps the PLT of every dynamic ELF file of /usr/bin
+// (stubs decoded, slots matched with their relocations, initial values
+// read) and times, in the same run, objdump disassembling the same
+// sections of the same files, which is how one reads a PLT otherwise. It
+// reports objdump-x, objdump's time over ReadPLT's.
+func BenchmarkReadPLT(b *testing.B) {
+	if _, err := exec.LookPath("objdump"); err != nil {
+		b.Skip(err)
+	}
+	paths := testelf.Dynamic(b, "/usr/bin")
+	objdump := medianRun(b, 3, func() error {
+		for _, p := range paths {
+			if err := exec.Command("objdump", "-d", "-w", "-j", ".plt", "-j", ".plt.sec", "-j", ".plt.got", p).Run(); err != nil {
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	b.Logf("objdump -d over the PLT sections of %d files: %v (median of 3)", len(paths), objdump)
+	b.ReportAllocs()
+	entries := 0
+	for b.Loop() {
+		entries = 0
+		for _, p := range paths {
+			f, err := elfx.Open(p)
+			if err != nil {
+				continue
+			}
+			if plt, err := ReadPLT(f); err == nil {
+				entries += len(plt.Entries)
+			}
+			f.Close()
+		}
+	}
+	b.ReportMetric(float64(entries), "slots/op")
+	b.ReportMetric(float64(objdump)/(float64(b.Elapsed())/float64(b.N)), "objdump-x")
 }
