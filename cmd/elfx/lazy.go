@@ -61,15 +61,11 @@ func runLazy(args []string, stdout, stderr io.Writer) int {
 }
 
 func analyzeLazy(rv *inspect.Resolver, path, symbol string) (*lazyReport, error) {
-	f, err := elfx.Open(path)
+	f, p, err := openPLT(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	p, err := inspect.ReadPLT(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	if symbol == "" {
 		symbol = firstLazy(p)
 		if symbol == "" {

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/elfx/elfx/dl"
-	"github.com/elfx/elfx/elfx"
-	"github.com/elfx/elfx/inspect"
 )
 
 // liveReport is what `elfx lazy --live` says of one library.
@@ -73,15 +71,11 @@ func analyzeLive(lib, call string, bindNow bool, env map[string]string) (*liveRe
 	if err != nil {
 		return nil, err
 	}
-	f, err := elfx.Open(lib)
+	f, p, err := openPLT(lib)
 	if err != nil {
 		return nil, err
 	}
-	p, err := inspect.ReadPLT(f)
 	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", lib, err)
-	}
 	if call == "" {
 		return nil, fmt.Errorf("%s: --call SYM names the function to call (with no arguments)", lib)
 	}

@@ -44,16 +44,27 @@ func runPLT(args []string, stdout, stderr io.Writer) int {
 	return reportFiles(paths, format.value, stdout, stderr, analyzePLT, renderPLT, nil)
 }
 
-func analyzePLT(path string) (*pltReport, error) {
+// openPLT opens the file at path and maps its PLT; the caller closes the
+// file.
+func openPLT(path string) (*elfx.File, *inspect.PLT, error) {
 	f, err := elfx.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := inspect.ReadPLT(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, p, nil
+}
+
+func analyzePLT(path string) (*pltReport, error) {
+	f, p, err := openPLT(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	p, err := inspect.ReadPLT(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
+	f.Close()
 	r := &pltReport{
 		File: path, Machine: machineName(p.Machine), BindNow: p.BindNow, RELRO: p.RELRO,
 		GOT: p.GOT, PLT0: p.PLT0, Entries: []pltEntry{},
