@@ -3,10 +3,12 @@ package dl
 import (
 	"bytes"
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -80,8 +82,8 @@ type LiveGOT struct {
 // and read them again, under LD_DEBUG=bindings; with bindNow, under
 // LD_BIND_NOW=1 too. env holds K=V variables for the child.
 func WatchGOT(ctx context.Context, runner, lib string, p *inspect.PLT, call string, bindNow bool, env []string) (*LiveGOT, error) {
-	if p.Machine.String() != "EM_X86_64" && p.Machine.String() != "EM_AARCH64" {
-		return nil, fmt.Errorf("%s: watching a live GOT needs a 64-bit library of this machine's kind", lib)
+	if host := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[runtime.GOARCH]; p.Machine != host {
+		return nil, fmt.Errorf("%s: a %v library cannot be loaded here to watch its GOT; the runner loads x86-64 libraries on x86-64 and AArch64 ones on AArch64", lib, p.Machine)
 	}
 	name := lib
 	if !strings.Contains(name, "/") {
