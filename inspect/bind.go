@@ -138,6 +138,9 @@ func (b *binder) bind(order []*boundFile) *Bindings {
 	n := 0
 	for _, bf := range order {
 		n += bf.relocCount()
+		if bf.o.interp {
+			n += len(rtldAllocator)
+		}
 	}
 	res.Bindings = make([]Binding, 0, n)
 	for _, bf := range order {
@@ -190,6 +193,7 @@ type boundFile struct {
 	maxVersion int
 	tables     []elfx.RelocTable // relocTables's, until relocate takes them
 	tablesErr  error
+	nreloc     int // relocCount's answer; -1 until it is counted
 }
 
 type uniqueDef struct {
@@ -226,7 +230,7 @@ func (b *binder) close() {
 
 // open opens o's file and reads what its lookups depend on.
 func (b *binder) open(o *Object) *boundFile {
-	bf := &boundFile{o: o, exec: o == b.lm.Objects[0]}
+	bf := &boundFile{o: o, exec: o == b.lm.Objects[0], nreloc: -1}
 	b.files[o] = bf
 	path := o.Path
 	if b.lm.hostPath != nil && !bf.exec {
@@ -424,21 +428,23 @@ func (bf *boundFile) relocTables() ([]elfx.RelocTable, error) {
 }
 
 // relocCount is an upper bound on the lookups of bf's relocations: the
-// entries of its tables that name a symbol.
+// entries of its tables that name a symbol, counted once.
 func (bf *boundFile) relocCount() int {
 	if bf.err != nil {
 		return 0
 	}
-	tables, _ := bf.relocTables()
-	n := 0
-	for _, t := range tables {
-		for _, r := range t.Relocs {
-			if r.Sym != 0 {
-				n++
+	if bf.nreloc < 0 {
+		bf.nreloc = 0
+		tables, _ := bf.relocTables()
+		for _, t := range tables {
+			for _, r := range t.Relocs {
+				if r.Sym != 0 {
+					bf.nreloc++
+				}
 			}
 		}
 	}
-	return n
+	return bf.nreloc
 }
 
 // relocate appends to out the lookups of bf's relocations.
@@ -448,10 +454,10 @@ func (b *binder) relocate(bf *boundFile, out []Binding) ([]Binding, error) {
 	}
 	f := bf.f
 	tables, err := bf.relocTables()
-	bf.tables = nil // read once: let them go with this object's lookups
 	if err != nil {
 		return out, err
 	}
+	defer func() { bf.tables = nil }() // read once: let them go with this object's lookups
 	nsyms, err := f.NumSymbols()
 	if err != nil {
 		return out, err
@@ -459,7 +465,7 @@ func (b *binder) relocate(bf *boundFile, out []Binding) ([]Binding, error) {
 	// The answers so far, by symbol and kind of lookup: the index in
 	// results plus one.
 	seen := make([]int32, 3*nsyms)
-	var results []lookupResult
+	results := make([]lookupResult, 0, min(nsyms, bf.relocCount()))
 	for _, t := range tables {
 		if t.Tag == elfx.DT_RELR {
 			continue // relative relocations only
