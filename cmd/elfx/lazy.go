@@ -30,24 +30,32 @@ type chainStep struct {
 }
 
 func runLazy(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("lazy", "[--format text|json|svg] [--symbol S] [--env K=V]... FILE... | --live [--call SYM] [--bind-now] LIB.so", stderr)
+	fs := newFlagSet("lazy", "[--format text|json|svg] [--symbol S] [--env K=V]... FILE... | --live [--call SYM] [--bind-now] [LIB.so]", stderr)
 	format := formatFlag(fs, "text", "json", "svg")
 	symbol := fs.String("symbol", "", "the function whose call to follow; the first lazily bound one by default")
 	loaderConfig := loaderFlags(fs)
-	live := fs.Bool("live", false, "dlopen LIB.so lazily in a child process, call --call SYM, and show its GOT slots before and after")
+	live := fs.Bool("live", false, "dlopen LIB.so (by default the fixture libplugin.so, built with cc) lazily in a child process, call --call SYM, and show its GOT slots before and after")
 	call := fs.String("call", "", "with --live, the function of LIB.so to call, with no arguments")
 	bindNow := fs.Bool("bind-now", false, "with --live, set LD_BIND_NOW=1 in the child: the slots are filled at load")
 	paths, err := parseArgs(fs, args)
-	if err != nil || len(paths) == 0 || format.value == "svg" && len(paths) > 1 {
+	if err != nil || len(paths) == 0 && !*live || format.value == "svg" && (len(paths) > 1 || *live) {
 		fs.Usage() // an SVG document draws one file
 		return exitUsage
 	}
 	if *live {
-		if format.value == "svg" {
-			fs.Usage()
-			return exitUsage
-		}
 		env := loaderConfig().Env
+		if len(paths) == 0 {
+			lib, cleanup, err := demoLibrary(env)
+			if err != nil {
+				fmt.Fprintf(stderr, "elfx: %v\n", err)
+				return exitUsage
+			}
+			defer cleanup()
+			paths = []string{lib}
+			if *call == "" {
+				*call = "plugin_run"
+			}
+		}
 		analyze := func(lib string) (*liveReport, error) { return analyzeLive(lib, *call, *bindNow, env) }
 		return reportFiles(paths, format.value, stdout, stderr, analyze, renderLive, nil)
 	}

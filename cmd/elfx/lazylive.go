@@ -10,9 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/elfx/elfx/dl"
+	"github.com/elfx/elfx/fixtures"
 )
 
 // liveReport is what `elfx lazy --live` says of one library.
@@ -110,6 +112,34 @@ func analyzeLive(lib, call string, bindNow bool, env map[string]string) (*liveRe
 		r.Slots = append(r.Slots, liveSlot{referenceName(s.Entry.Symbol, s.Entry.Version), s.Slot, s.Before.Value, s.After.Value, s.BeforeIs, s.AfterIs, s.AfterIsDlsym})
 	}
 	return r, nil
+}
+
+// demoLibrary builds the fixture libplugin.so, which calls into two
+// libraries of its own through its PLT, into a temporary directory, and
+// adds that directory to env's LD_LIBRARY_PATH so that its dependencies
+// are found; cleanup removes it.
+func demoLibrary(env map[string]string) (lib string, cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "elfx-live-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	set, err := fixtures.BuildHost(dir, "libplugin")
+	if err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("building the demonstration library libplugin.so (give a LIB.so instead): %w", err)
+	}
+	f, ok := set.Get("libplugin")
+	if !ok {
+		cleanup()
+		return "", nil, fmt.Errorf("cannot build the demonstration library libplugin.so here (give a LIB.so instead): %s", strings.Join(set.Skipped, "; "))
+	}
+	libDir := filepath.Dir(f.Path)
+	if p := env["LD_LIBRARY_PATH"]; p != "" {
+		libDir += ":" + p
+	}
+	env["LD_LIBRARY_PATH"] = libDir
+	return f.Path, cleanup, nil
 }
 
 // lookupLines spells the loader's lookups as "symbol -> object".
