@@ -163,10 +163,16 @@ func (r *Report) checkVersions(path string, floors Floors, policy *Policy) error
 			r.TooNew = append(r.TooNew, TooNew{Symbol: s.Name, Version: s.Version, Library: s.Library, Object: path})
 		}
 	}
-	for _, n := range needs {
-		if policy != nil && !policy.AllowsLibrary(n.File) {
-			r.addViolation(Violation{Kind: LibraryNotAllowed, Object: path, Library: n.File, Detail: fmt.Sprintf("%s is not among the libraries %s allows", n.File, policy.Name)})
+	if d, err := f.Dynamic(); err != nil {
+		return err
+	} else if d != nil && policy != nil {
+		for _, lib := range d.Needed {
+			if !policy.AllowsLibrary(lib) {
+				r.addViolation(Violation{Kind: LibraryNotAllowed, Object: path, Library: lib, Detail: fmt.Sprintf("%s is not among the libraries %s allows", lib, policy.Name)})
+			}
 		}
+	}
+	for _, n := range needs {
 		for _, a := range n.Needs {
 			fam, num, ok := SplitVersion(a.Name)
 			if !ok {
@@ -294,4 +300,3 @@ func CompareVersions(a, b string) int {
 	}
 	return slices.Compare(x, y)
 }
-

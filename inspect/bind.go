@@ -253,11 +253,7 @@ func (b *binder) open(o *Object) *boundFile {
 		bf.err = err
 		return bf
 	}
-	if d != nil {
-		_, sym := d.Value(elf.DT_SYMBOLIC)
-		flags, _ := d.Value(elf.DT_FLAGS)
-		bf.symbolic = sym || elf.DynFlag(flags)&elf.DF_SYMBOLIC != 0
-	}
+	bf.symbolic = d != nil && d.Symbolic()
 	return bf
 }
 

@@ -87,7 +87,7 @@ func ReadPLT(f *elfx.File) (*PLT, error) {
 	if d == nil {
 		return nil, errors.New("no PT_DYNAMIC: a static file has no PLT for the loader to fill")
 	}
-	p := &PLT{Machine: f.Machine, BindNow: bindNow(d)}
+	p := &PLT{Machine: f.Machine, BindNow: d.BindNow()}
 	p.GOT, _ = d.Value(elf.DT_PLTGOT)
 
 	var stubs []stub
@@ -165,15 +165,6 @@ func ReadPLT(f *elfx.File) (*PLT, error) {
 	}
 	p.RELRO = relroCover(f, p)
 	return p, nil
-}
-
-// bindNow reports whether the dynamic array asks for every symbol to be
-// bound at load.
-func bindNow(d *elfx.Dynamic) bool {
-	_, now := d.Value(elf.DT_BIND_NOW)
-	flags, _ := d.Value(elf.DT_FLAGS)
-	flags1, _ := d.Value(elf.DT_FLAGS_1)
-	return now || elf.DynFlag(flags)&elf.DF_BIND_NOW != 0 || elf.DynFlag1(flags1)&elf.DF_1_NOW != 0
 }
 
 // relroCover says what PT_GNU_RELRO protects: "full" when it covers
