@@ -151,7 +151,10 @@ func (r *Report) checkVersions(path string, floors Floors, policy *Policy) error
 		return err
 	}
 	for _, s := range syms {
-		if s.Defined() || s.Version == "" || s.Name == "" {
+		// A reference is a symbol whose version a DT_VERNEED entry names:
+		// undefined ones, and the copies copy relocations made of a
+		// library's data, which the file defines.
+		if s.Library == "" || s.Version == "" || s.Name == "" {
 			continue
 		}
 		used[s.Library+"\x00"+s.Version] = true
@@ -200,8 +203,10 @@ func (r *Report) addViolation(v Violation) {
 }
 
 // checkTarget checks the link map the target's loader builds: every
-// library found, every version needed defined by the library found, every
-// strong reference bound.
+// library found; every version an object needs defined by the library it
+// names, as _dl_check_map_versions demands before binding anything (weak
+// references included; only a DT_VERNEED entry marked weak may be
+// missing); every strong reference bound.
 func (r *Report) checkTarget(lm *inspect.LinkMap) error {
 	for _, o := range lm.Objects[1:] {
 		if !o.Found() {
@@ -212,12 +217,26 @@ func (r *Report) checkTarget(lm *inspect.LinkMap) error {
 			r.addViolation(Violation{Kind: MissingLibrary, Object: by, Library: o.Name, Detail: fmt.Sprintf("%s is not found in the target: %v", o.Name, o.Err)})
 		}
 	}
+	missing := map[string]bool{} // object + version reported missing
+	for _, o := range lm.Objects {
+		if !o.Found() || o.IsInterpreter() {
+			continue
+		}
+		gaps, err := missingVersions(lm, o)
+		if err != nil {
+			return err
+		}
+		for _, g := range gaps {
+			missing[o.Path+"\x00"+g.Version] = true
+			r.addViolation(g)
+		}
+	}
 	bound, err := inspect.Bind(lm)
 	if err != nil {
 		return err
 	}
 	for _, b := range bound.Bindings {
-		if b.From.IsInterpreter() || b.Internal || !b.Unresolved() || !neededFound(b.From) {
+		if b.From.IsInterpreter() || b.Internal || !b.Unresolved() || !neededFound(b.From) || missing[b.From.Path+"\x00"+b.Version] {
 			continue
 		}
 		if b.Version != "" {
@@ -228,6 +247,75 @@ func (r *Report) checkTarget(lm *inspect.LinkMap) error {
 		r.addViolation(Violation{Kind: UndefinedSymbol, Object: b.From.Path, Symbol: b.Symbol, Detail: fmt.Sprintf("no library of the target defines %s", b.Symbol)})
 	}
 	return nil
+}
+
+// missingVersions are the versions o's DT_VERNEED entries require that
+// the library found for each entry does not define.
+func missingVersions(lm *inspect.LinkMap, o *inspect.Object) ([]Violation, error) {
+	path, err := lm.HostPath(o)
+	if err != nil {
+		return nil, err
+	}
+	f, err := elfx.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	needs, err := f.VersionNeeds()
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	var out []Violation
+	for _, n := range needs {
+		lib := dependency(o, n.File)
+		if lib == nil {
+			continue // not loaded: reported as a missing library
+		}
+		libPath, err := lm.HostPath(lib)
+		if err != nil {
+			return nil, err
+		}
+		defined, err := definedVersions(libPath)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range n.Needs {
+			if a.Flags&elf.VER_FLG_WEAK != 0 || defined[a.Name] {
+				continue
+			}
+			out = append(out, Violation{Kind: MissingVersion, Object: o.Path, Library: n.File, Version: a.Name,
+				Detail: fmt.Sprintf("version %s not found in %s (%s), required by %s", a.Name, n.File, lib.Path, o.Path)})
+		}
+	}
+	return out, nil
+}
+
+// dependency is the object o's DT_NEEDED entry name was loaded as.
+func dependency(o *inspect.Object, name string) *inspect.Object {
+	for i, d := range o.Deps {
+		if o.DepNames[i] == name && d.Found() {
+			return d
+		}
+	}
+	return nil
+}
+
+// definedVersions are the version names a library defines.
+func definedVersions(path string) (map[string]bool, error) {
+	f, err := elfx.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	defs, err := f.VersionDefs()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, d := range defs {
+		out[d.Name] = true
+	}
+	return out, nil
 }
 
 // neededFound reports whether every library o needs was found: the
@@ -259,8 +347,8 @@ func bundled(lm *inspect.LinkMap) []string {
 // SplitVersion splits a version name into its family and dotted number:
 // GLIBC_2.2.5 is GLIBC and 2.2.5, GLIBCXX_3.4.19 is GLIBCXX and 3.4.19.
 // GLIBC_ABI_DT_RELR counts as GLIBC 2.36, the release that brought
-// DT_RELR; other names without a number (GLIBC_PRIVATE, CXXABI_TM_1) are
-// not ordered.
+// DT_RELR; names without a dotted number after the family's first "_"
+// and digit (GLIBC_PRIVATE, CXXABI_TM_1, GNUTLS_3_4) are not ordered.
 func SplitVersion(name string) (family, version string, ok bool) {
 	if name == "GLIBC_ABI_DT_RELR" {
 		return "GLIBC", "2.36", true
@@ -270,6 +358,7 @@ func SplitVersion(name string) (family, version string, ok bool) {
 			if _, ok := numericVersion(name[i+1:]); ok {
 				return name[:i], name[i+1:], true
 			}
+			return "", "", false // GNUTLS_3_4: numbered otherwise
 		}
 	}
 	return "", "", false

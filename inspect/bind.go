@@ -232,14 +232,10 @@ func (b *binder) close() {
 func (b *binder) open(o *Object) *boundFile {
 	bf := &boundFile{o: o, exec: o == b.lm.Objects[0], nreloc: -1}
 	b.files[o] = bf
-	path := o.Path
-	if b.lm.hostPath != nil && !bf.exec {
-		hp, err := b.lm.hostPath(path)
-		if err != nil {
-			bf.err = fmt.Errorf("%s: %w", path, err)
-			return bf
-		}
-		path = hp
+	path, err := b.lm.HostPath(o)
+	if err != nil {
+		bf.err = fmt.Errorf("%s: %w", o.Path, err)
+		return bf
 	}
 	f, err := elfx.Open(path)
 	if err != nil {

@@ -111,6 +111,16 @@ type DroppedPreload struct {
 	Err  error
 }
 
+// HostPath is where o's file is on this machine: its path inside the
+// sysroot the link map was resolved in, or its path as it is. The
+// program's path is always one of this machine's.
+func (lm *LinkMap) HostPath(o *Object) (string, error) {
+	if lm.hostPath == nil || o == lm.Objects[0] {
+		return o.Path, nil
+	}
+	return lm.hostPath(o.Path)
+}
+
 // fileID identifies a file by device and inode, as the loader does to
 // notice one library reached by two names.
 type fileID struct{ dev, ino uint64 }
