@@ -1,9 +1,7 @@
 package compat
 
 import (
-	"errors"
 	"os/exec"
-	"slices"
 	"testing"
 	"time"
 
@@ -21,16 +19,8 @@ func BenchmarkCheckUsrBin(b *testing.B) {
 	paths := testelf.Dynamic(b, "/usr/bin")
 	var readelf time.Duration
 	if _, err := exec.LookPath("readelf"); err == nil {
-		readelf = medianTime(b, 3, func() error {
-			for _, p := range paths {
-				if err := exec.Command("readelf", "-V", "-W", "--dyn-syms", p).Run(); err != nil {
-					var exit *exec.ExitError
-					if !errors.As(err, &exit) {
-						return err
-					}
-				}
-			}
-			return nil
+		readelf = testelf.MedianRun(b, 3, func() error {
+			return testelf.RunEach("readelf", []string{"-V", "-W", "--dyn-syms"}, paths)
 		})
 		b.Logf("readelf -V -W --dyn-syms over %d files: %v (median of 3)", len(paths), readelf)
 	} else {
@@ -60,18 +50,4 @@ func BenchmarkCheckUsrBin(b *testing.B) {
 	if readelf > 0 {
 		b.ReportMetric(float64(readelf)/perOp, "readelf-x")
 	}
-}
-
-// medianTime times run n times and returns the median.
-func medianTime(tb testing.TB, n int, run func() error) time.Duration {
-	ds := make([]time.Duration, n)
-	for i := range ds {
-		start := time.Now()
-		if err := run(); err != nil {
-			tb.Fatal(err)
-		}
-		ds[i] = time.Since(start)
-	}
-	slices.Sort(ds)
-	return ds[n/2]
 }

@@ -1,13 +1,10 @@
 package inspect
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"os/exec"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/elfx/elfx/elfx"
 	"github.com/elfx/elfx/internal/testelf"
@@ -68,7 +65,7 @@ func BenchmarkBindLargest(b *testing.B) {
 	if prog == "" {
 		b.Skip("no dynamic program in /usr/bin")
 	}
-	loader := medianRun(b, 9, func() error {
+	loader := testelf.MedianRun(b, 9, func() error {
 		cmd := exec.Command(prog)
 		cmd.Env = []string{"LD_TRACE_LOADED_OBJECTS=1", "LD_WARN=yes", "LD_BIND_NOW=1"}
 		return cmd.Run()
@@ -91,20 +88,6 @@ func BenchmarkBindLargest(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed())/float64(b.N)/float64(loader), "loader-x")
 }
 
-// medianRun times run n times and returns the median.
-func medianRun(tb testing.TB, n int, run func() error) time.Duration {
-	ds := make([]time.Duration, n)
-	for i := range ds {
-		start := time.Now()
-		if err := run(); err != nil {
-			tb.Fatal(err)
-		}
-		ds[i] = time.Since(start)
-	}
-	slices.Sort(ds)
-	return ds[n/2]
-}
-
 // BenchmarkReadPLT maps the PLT of every dynamic ELF file of /usr/bin
 // (stubs decoded, slots matched with their relocations, initial values
 // read) and times, in the same run, objdump disassembling the same
@@ -115,16 +98,8 @@ func BenchmarkReadPLT(b *testing.B) {
 		b.Skip(err)
 	}
 	paths := testelf.Dynamic(b, "/usr/bin")
-	objdump := medianRun(b, 3, func() error {
-		for _, p := range paths {
-			if err := exec.Command("objdump", "-d", "-w", "-j", ".plt", "-j", ".plt.sec", "-j", ".plt.got", p).Run(); err != nil {
-				var exit *exec.ExitError
-				if !errors.As(err, &exit) {
-					return err
-				}
-			}
-		}
-		return nil
+	objdump := testelf.MedianRun(b, 3, func() error {
+		return testelf.RunEach("objdump", []string{"-d", "-w", "-j", ".plt", "-j", ".plt.sec", "-j", ".plt.got"}, paths)
 	})
 	b.Logf("objdump -d over the PLT sections of %d files: %v (median of 3)", len(paths), objdump)
 	b.ReportAllocs()

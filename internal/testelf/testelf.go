@@ -4,9 +4,13 @@ package testelf
 
 import (
 	"debug/elf"
+	"errors"
 	"io/fs"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 )
 
 // Dynamic lists the regular ELF files with a PT_DYNAMIC under dirs, in
@@ -38,4 +42,34 @@ func Dynamic(tb testing.TB, dirs ...string) []string {
 		tb.Skipf("no dynamic ELF files under %v", dirs)
 	}
 	return paths
+}
+
+// MedianRun times run n times and returns the median: the other tool's
+// side of a benchmark that compares elfx with it in the same run.
+func MedianRun(tb testing.TB, n int, run func() error) time.Duration {
+	tb.Helper()
+	ds := make([]time.Duration, n)
+	for i := range ds {
+		start := time.Now()
+		if err := run(); err != nil {
+			tb.Fatal(err)
+		}
+		ds[i] = time.Since(start)
+	}
+	slices.Sort(ds)
+	return ds[n/2]
+}
+
+// RunEach runs the tool once per path, with args before the path, and
+// fails only when it cannot be run: tools exit non-zero on files they
+// have nothing to say about.
+func RunEach(tool string, args []string, paths []string) error {
+	for _, p := range paths {
+		err := exec.Command(tool, append(slices.Clip(args), p)...).Run()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			return err
+		}
+	}
+	return nil
 }
