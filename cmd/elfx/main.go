@@ -29,7 +29,7 @@ var commands = map[string]command{
 	"info":     {"the dynamic-linking facts of each FILE", runInfo},
 	"dynamic":  {"every entry of each FILE's dynamic array, like readelf -d", runDynamic},
 	"symbols":  {"the dynamic symbols of each FILE with versions, like readelf --dyn-syms", runSymbols},
-	"compat":   {"check: each FILE against a glibc floor, a platform policy or a sysroot, for CI", runCompat},
+	"compat":   {"check: each FILE against a glibc floor, a platform policy or a sysroot, for CI; diff: OLD against NEW library", runCompat},
 	"deps":     {"the libraries the loader would load for each FILE, and why, without running it", runDeps},
 	"bindings": {"every symbol lookup the loader would make for each FILE's link map, without running it", runBindings},
 	"lazy":     {"the path of a call to an imported function, from the call site through the PLT and the loader, with each FILE's addresses", runLazy},

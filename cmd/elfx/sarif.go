@@ -115,6 +115,28 @@ func (l *sarifLog) add(r *checkReport) {
 	}
 }
 
+// addDiff records the changes of a diff, located at the new library: a
+// breaking change is an error, another a note.
+func (l *sarifLog) addDiff(r *diffReport) {
+	run := &l.Runs[0]
+	seen := map[string]bool{}
+	for _, c := range r.Changes {
+		if !seen[c.Kind] {
+			seen[c.Kind] = true
+			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{c.Kind, sarifMessage{"compat diff: " + c.Kind}})
+		}
+		level := "note"
+		if c.Breaking {
+			level = "error"
+		}
+		msg := c.Detail
+		if c.Symbol != "" {
+			msg = c.Symbol + ": " + msg
+		}
+		run.Results = append(run.Results, sarifResult{RuleID: c.Kind, Level: level, Message: sarifMessage{msg}, Locations: sarifAt(r.New)})
+	}
+}
+
 // notify records a file that could not be checked.
 func (l *sarifLog) notify(file string, err error) {
 	inv := &l.Runs[0].Invocations[0]
