@@ -171,7 +171,12 @@ func (r *DiffReport) diffSymbols(old, nw *library) {
 		}
 	}
 	for _, s := range nw.exports {
-		if !slices.ContainsFunc(old.exports, func(o elfx.Symbol) bool { return o.Name == s.Name && o.Version == s.Version }) {
+		same := func(o elfx.Symbol) bool {
+			// An unversioned export that gained a version is the same
+			// symbol (reported as versions-introduced).
+			return o.Name == s.Name && (o.Version == s.Version || !oldVersioned)
+		}
+		if !slices.ContainsFunc(old.exports, same) {
 			r.add(Change{Kind: SymbolAdded, Symbol: versionedName(s), Detail: "new; binaries built against the new library need it"})
 		}
 	}
@@ -194,8 +199,16 @@ func (r *DiffReport) compareDefinition(name string, was, now elfx.Symbol) {
 	if was.Bind() != now.Bind() {
 		r.add(Change{Kind: BindingChanged, Symbol: name, Detail: fmt.Sprintf("%s is now %s: it still binds old references", elfx.SymBindName(was.Bind()), elfx.SymBindName(now.Bind()))})
 	}
-	if was.Visibility() != now.Visibility() {
-		r.add(Change{Kind: VisibilityChanged, Symbol: name, Detail: fmt.Sprintf("%s is now %s: the library's own references no longer go through interposition the same way", visibility(was), visibility(now))})
+	switch {
+	case was.Visibility() == now.Visibility():
+	case now.Visibility() == elf.STV_PROTECTED && now.Type() == elf.STT_OBJECT:
+		r.add(Change{Kind: VisibilityChanged, Symbol: name, Breaking: true,
+			Detail: "made protected: the library now uses its own copy while a program's copy relocation gave the program another; they drift apart (glibc only warns)"})
+	case now.Visibility() == elf.STV_PROTECTED:
+		r.add(Change{Kind: VisibilityChanged, Symbol: name, Breaking: true,
+			Detail: "made protected: a program that takes its address gets its own PLT entry, no longer equal to the library's pointer (glibc only warns)"})
+	default:
+		r.add(Change{Kind: VisibilityChanged, Symbol: name, Detail: fmt.Sprintf("%s is now %s: old references still bind to it", visibility(was), visibility(now))})
 	}
 }
 
