@@ -33,6 +33,7 @@ const (
 	SonameChanged       = "soname-changed"        // old binaries name the old one in DT_NEEDED
 	NeededAdded         = "needed-added"
 	NeededRemoved       = "needed-removed"
+	TypeLayoutChanged   = "type-changed-layout" // DWARF: a parameter, result or data type changed for callers
 )
 
 // DiffReport is the difference between two versions of a library.
@@ -124,9 +125,20 @@ func Diff(oldPath, newPath string, opts DiffOptions) (*DiffReport, error) {
 	defer nw.f.Close()
 	r := &DiffReport{Old: oldPath, New: newPath}
 	r.diffSoname(old, nw)
-	r.diffSymbols(old, nw)
+	kept := r.diffSymbols(old, nw)
 	r.diffVersions(old, nw)
 	r.diffNeeded(old, nw)
+	oldTypes, err := readABITypes(oldPath)
+	if err != nil {
+		return nil, err
+	}
+	newTypes, err := readABITypes(newPath)
+	if err != nil {
+		return nil, err
+	}
+	if oldTypes != nil && newTypes != nil {
+		r.diffTypes(oldTypes, newTypes, kept)
+	}
 	r.Compatible = !slices.ContainsFunc(r.Changes, func(c Change) bool { return c.Breaking })
 	return r, nil
 }
@@ -150,7 +162,10 @@ func reference(s elfx.Symbol) elfx.SymbolRef {
 	return ref
 }
 
-func (r *DiffReport) diffSymbols(old, nw *library) {
+// diffSymbols compares the exports and returns the names of those old
+// references still find.
+func (r *DiffReport) diffSymbols(old, nw *library) []string {
+	var kept []string
 	oldVersioned := len(old.defs) > 0
 	newVersioned := len(nw.defs) > 0
 	for _, s := range old.exports {
@@ -164,6 +179,7 @@ func (r *DiffReport) diffSymbols(old, nw *library) {
 			r.add(Change{Kind: SymbolRemoved, Symbol: name, Breaking: true, Detail: removalDetail(s, nw)})
 			continue
 		}
+		kept = append(kept, s.Name)
 		r.compareDefinition(name, s, got)
 		if !oldVersioned && newVersioned && got.Version != "" {
 			r.add(Change{Kind: VersionsIntroduced, Symbol: name,
@@ -180,6 +196,7 @@ func (r *DiffReport) diffSymbols(old, nw *library) {
 			r.add(Change{Kind: SymbolAdded, Symbol: versionedName(s), Detail: "new; binaries built against the new library need it"})
 		}
 	}
+	return kept
 }
 
 // compareDefinition compares what an old reference finds in the new

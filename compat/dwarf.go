@@ -1,0 +1,315 @@
+package compat
+
+import (
+	"debug/dwarf"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// abiTypes is what the debug information says of a library's exports:
+// each function's parameters and result, each data object's type.
+type abiTypes struct {
+	funcs map[string]*dwarf.FuncType
+	vars  map[string]dwarf.Type
+	// handedOut are the structures some exported function returns a
+	// pointer to: the library allocates them.
+	handedOut map[string]bool
+}
+
+// readABITypes reads the DWARF of the file at path, nil when it has none.
+// Only external functions and variables are kept; a name defined twice
+// (C has one definition) keeps the first.
+func readABITypes(path string) (*abiTypes, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if f.Section(".debug_info") == nil {
+		return nil, nil
+	}
+	d, err := f.DWARF()
+	if err != nil {
+		return nil, fmt.Errorf("%s: debug information: %w", path, err)
+	}
+	t := &abiTypes{funcs: map[string]*dwarf.FuncType{}, vars: map[string]dwarf.Type{}, handedOut: map[string]bool{}}
+	r := d.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil {
+			return nil, fmt.Errorf("%s: debug information: %w", path, err)
+		}
+		if e == nil {
+			break
+		}
+		if e.Tag != dwarf.TagSubprogram && e.Tag != dwarf.TagVariable {
+			continue
+		}
+		if ext, _ := e.Val(dwarf.AttrExternal).(bool); !ext {
+			continue
+		}
+		name, _ := e.Val(dwarf.AttrName).(string)
+		if ln, ok := e.Val(dwarf.AttrLinkageName).(string); ok {
+			name = ln
+		}
+		if name == "" {
+			continue
+		}
+		if e.Tag == dwarf.TagVariable {
+			if off, ok := e.Val(dwarf.AttrType).(dwarf.Offset); ok && t.vars[name] == nil {
+				if ty, err := d.Type(off); err == nil {
+					t.vars[name] = ty
+				}
+			}
+			continue
+		}
+		if _, seen := t.funcs[name]; seen {
+			r.SkipChildren()
+			continue
+		}
+		ft, err := funcType(d, r, e)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", path, name, err)
+		}
+		t.funcs[name] = ft
+		if p, ok := strip(ft.ReturnType).(*dwarf.PtrType); ok {
+			if s, ok := strip(p.Type).(*dwarf.StructType); ok {
+				t.handedOut[s.StructName] = true
+			}
+		}
+	}
+	return t, nil
+}
+
+// funcType builds a subprogram's type from its entry and its
+// DW_TAG_formal_parameter children.
+func funcType(d *dwarf.Data, r *dwarf.Reader, e *dwarf.Entry) (*dwarf.FuncType, error) {
+	ft := &dwarf.FuncType{}
+	if off, ok := e.Val(dwarf.AttrType).(dwarf.Offset); ok {
+		ty, err := d.Type(off)
+		if err != nil {
+			return nil, err
+		}
+		ft.ReturnType = ty
+	}
+	if !e.Children {
+		return ft, nil
+	}
+	for depth := 1; depth > 0; {
+		c, err := r.Next()
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			return nil, errors.New("debug information ends inside a subprogram")
+		}
+		switch {
+		case c.Tag == 0:
+			depth--
+			continue
+		case depth == 1 && c.Tag == dwarf.TagFormalParameter:
+			if off, ok := c.Val(dwarf.AttrType).(dwarf.Offset); ok {
+				ty, err := d.Type(off)
+				if err != nil {
+					return nil, err
+				}
+				ft.ParamType = append(ft.ParamType, ty)
+			}
+		case depth == 1 && c.Tag == dwarf.TagUnspecifiedParameters:
+			ft.ParamType = append(ft.ParamType, &dwarf.DotDotDotType{})
+		}
+		if c.Children {
+			depth++
+		}
+	}
+	return ft, nil
+}
+
+// strip removes typedefs and qualifiers, which do not change the ABI.
+func strip(t dwarf.Type) dwarf.Type {
+	for {
+		switch u := t.(type) {
+		case *dwarf.TypedefType:
+			t = u.Type
+		case *dwarf.QualType:
+			t = u.Type
+		default:
+			return t
+		}
+	}
+}
+
+// typeDiff is one difference between two versions of a type, with the
+// path that leads to it from the export.
+type typeDiff struct {
+	path     string
+	detail   string
+	appended bool   // a member added after the old ones, the old ones unchanged
+	through  string // the structure grown, when appended
+	pointer  bool   // reached through a pointer
+}
+
+// typeComparer compares types of two libraries, each pair once: debug/dwarf
+// gives one value per type, so the pairs seen make the cost linear in the
+// debug information however the types point at each other.
+type typeComparer struct {
+	seen map[[2]dwarf.Type]bool
+}
+
+// compare lists the differences of old and new that matter to code built
+// against old; path names where they are.
+func (c *typeComparer) compare(old, new dwarf.Type, path string, pointer bool) []typeDiff {
+	old, new = strip(old), strip(new)
+	if old == nil || new == nil {
+		if old != new {
+			return []typeDiff{{path: path, detail: fmt.Sprintf("%s -> %s", typeName(old), typeName(new)), pointer: pointer}}
+		}
+		return nil
+	}
+	key := [2]dwarf.Type{old, new}
+	if c.seen[key] {
+		return nil
+	}
+	c.seen[key] = true
+	if fmt.Sprintf("%T", old) != fmt.Sprintf("%T", new) {
+		return []typeDiff{{path: path, detail: fmt.Sprintf("%s -> %s", typeName(old), typeName(new)), pointer: pointer}}
+	}
+	switch o := old.(type) {
+	case *dwarf.PtrType:
+		return c.compare(o.Type, new.(*dwarf.PtrType).Type, path+" -> *", true)
+	case *dwarf.StructType:
+		return c.compareStruct(o, new.(*dwarf.StructType), path, pointer)
+	case *dwarf.EnumType:
+		return compareEnum(o, new.(*dwarf.EnumType), path, pointer)
+	case *dwarf.ArrayType:
+		n := new.(*dwarf.ArrayType)
+		if o.Count != n.Count {
+			return []typeDiff{{path: path, detail: fmt.Sprintf("array of %d -> %d elements", o.Count, n.Count), pointer: pointer}}
+		}
+		return c.compare(o.Type, n.Type, path+" -> []", pointer)
+	case *dwarf.FuncType:
+		return c.compareFunc(o, new.(*dwarf.FuncType), path)
+	}
+	if old.Size() != new.Size() || old.String() != new.String() {
+		return []typeDiff{{path: path, detail: fmt.Sprintf("%s -> %s", typeName(old), typeName(new)), pointer: pointer}}
+	}
+	return nil
+}
+
+func (c *typeComparer) compareStruct(o, n *dwarf.StructType, path string, pointer bool) []typeDiff {
+	path += " -> " + typeName(o)
+	if o.Incomplete || n.Incomplete {
+		return nil // an opaque type: only the library sees inside
+	}
+	var diffs []typeDiff
+	for _, of := range o.Field {
+		nf := field(n, of.Name)
+		if nf == nil {
+			diffs = append(diffs, typeDiff{path: path, detail: fmt.Sprintf("member %q removed", of.Name), pointer: pointer})
+			continue
+		}
+		if of.ByteOffset != nf.ByteOffset {
+			diffs = append(diffs, typeDiff{path: path, detail: fmt.Sprintf("member %q offset %d -> %d", of.Name, of.ByteOffset, nf.ByteOffset), pointer: pointer})
+		}
+		diffs = append(diffs, c.compare(of.Type, nf.Type, fmt.Sprintf("%s member %q", path, of.Name), pointer)...)
+	}
+	if o.ByteSize != n.ByteSize && len(diffs) == 0 {
+		var added []string
+		for _, nf := range n.Field {
+			if field(o, nf.Name) == nil {
+				added = append(added, nf.Name)
+			}
+		}
+		diffs = append(diffs, typeDiff{path: path, appended: true, through: o.StructName, pointer: pointer,
+			detail: fmt.Sprintf("size %d -> %d (members %s appended)", o.ByteSize, n.ByteSize, strings.Join(added, ", "))})
+	}
+	return diffs
+}
+
+func field(s *dwarf.StructType, name string) *dwarf.StructField {
+	for _, f := range s.Field {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+func compareEnum(o, n *dwarf.EnumType, path string, pointer bool) []typeDiff {
+	path += " -> " + typeName(o)
+	var diffs []typeDiff
+	for _, ov := range o.Val {
+		found := false
+		for _, nv := range n.Val {
+			if nv.Name == ov.Name {
+				found = true
+				if nv.Val != ov.Val {
+					diffs = append(diffs, typeDiff{path: path, detail: fmt.Sprintf("%s = %d -> %d", ov.Name, ov.Val, nv.Val), pointer: pointer})
+				}
+			}
+		}
+		if !found {
+			diffs = append(diffs, typeDiff{path: path, detail: fmt.Sprintf("%s removed", ov.Name), pointer: pointer})
+		}
+	}
+	return diffs
+}
+
+// compareFunc compares signatures: parameters by position, then the
+// result.
+func (c *typeComparer) compareFunc(o, n *dwarf.FuncType, path string) []typeDiff {
+	var diffs []typeDiff
+	if len(o.ParamType) != len(n.ParamType) {
+		diffs = append(diffs, typeDiff{path: path, detail: fmt.Sprintf("%d parameters -> %d", len(o.ParamType), len(n.ParamType))})
+	}
+	for i := range min(len(o.ParamType), len(n.ParamType)) {
+		diffs = append(diffs, c.compare(o.ParamType[i], n.ParamType[i], fmt.Sprintf("%s parameter %d", path, i+1), false)...)
+	}
+	return append(diffs, c.compare(o.ReturnType, n.ReturnType, path+" result", false)...)
+}
+
+// typeName spells a type as C does, "void" for none, an enum by its
+// name rather than its values.
+func typeName(t dwarf.Type) string {
+	switch e := t.(type) {
+	case nil:
+		return "void"
+	case *dwarf.EnumType:
+		if e.EnumName != "" {
+			return "enum " + e.EnumName
+		}
+	}
+	return t.String()
+}
+
+// diffTypes compares the signatures and data types of the exports both
+// libraries define and adds the differences that break old callers. A
+// structure that only grew at its end breaks callers when they allocate
+// it: when it is passed or returned by value, or reached through a
+// pointer the library never hands out (no exported function returns one).
+func (r *DiffReport) diffTypes(old, nw *abiTypes, exports []string) {
+	c := &typeComparer{seen: map[[2]dwarf.Type]bool{}}
+	for _, name := range exports {
+		var diffs []typeDiff
+		switch {
+		case old.funcs[name] != nil && nw.funcs[name] != nil:
+			diffs = c.compareFunc(old.funcs[name], nw.funcs[name], name+"()")
+		case old.vars[name] != nil && nw.vars[name] != nil:
+			diffs = c.compare(old.vars[name], nw.vars[name], name, false)
+		}
+		for _, d := range diffs {
+			breaking := true
+			why := ""
+			if d.appended && d.pointer {
+				if nw.handedOut[d.through] {
+					breaking, why = false, fmt.Sprintf("; the library allocates struct %s (an exported function returns a pointer to one), so callers' old-sized view of its leading members still holds", d.through)
+				} else {
+					why = fmt.Sprintf("; callers allocate struct %s (no exported function hands one out), with the old size", d.through)
+				}
+			}
+			r.add(Change{Kind: TypeLayoutChanged, Symbol: name, Breaking: breaking, Detail: d.path + ": " + d.detail + why})
+		}
+	}
+}
