@@ -84,6 +84,14 @@ clean:
 BENCH_DEPS_DIR ?= /usr/bin
 BENCH_DEPS_FLAGS ?=
 
+# elfx compat diff against abidiff (when installed), from one run:
+# libc.so.6 against itself and generated libraries of pointer-chained
+# structures, elfx at 500 to 4000 of them to show its growth.
+.PHONY: bench-abi
+bench-abi: build
+	@command -v abidiff >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq abigail-tools >/dev/null; } || true
+	$(GO) run ./internal/cmd/benchabi -elfx $(BIN)
+
 .PHONY: bench-deps
 bench-deps: build
 	@missing=""; \

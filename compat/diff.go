@@ -186,13 +186,15 @@ func (r *DiffReport) diffSymbols(old, nw *library) []string {
 				Detail: fmt.Sprintf("old binaries reference %s without a version; the loader gives them %s, %s", s.Name, versionedName(got), unversionedRule(got))})
 		}
 	}
+	// An unversioned export that gained a version is the same symbol
+	// (reported as versions-introduced).
+	before := map[string]bool{}
+	for _, o := range old.exports {
+		before[o.Name+"@"+o.Version] = true
+		before[o.Name] = true
+	}
 	for _, s := range nw.exports {
-		same := func(o elfx.Symbol) bool {
-			// An unversioned export that gained a version is the same
-			// symbol (reported as versions-introduced).
-			return o.Name == s.Name && (o.Version == s.Version || !oldVersioned)
-		}
-		if !slices.ContainsFunc(old.exports, same) {
+		if !before[s.Name+"@"+s.Version] && !(before[s.Name] && !oldVersioned) {
 			r.add(Change{Kind: SymbolAdded, Symbol: versionedName(s), Detail: "new; binaries built against the new library need it"})
 		}
 	}

@@ -5,6 +5,9 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -141,10 +144,29 @@ func strip(t dwarf.Type) dwarf.Type {
 	}
 }
 
+// path is the way from an export to a type, built as the comparison
+// descends and spelled out only for a difference: spelling every step
+// would cost as much as the pointer chains are deep.
+type path struct {
+	parent *path
+	step   string
+}
+
+func (p *path) with(step string) *path { return &path{p, step} }
+
+func (p *path) String() string {
+	var steps []string
+	for ; p != nil; p = p.parent {
+		steps = append(steps, p.step)
+	}
+	slices.Reverse(steps)
+	return strings.Join(steps, "")
+}
+
 // typeDiff is one difference between two versions of a type, with the
 // path that leads to it from the export.
 type typeDiff struct {
-	path     string
+	path     *path
 	detail   string
 	appended bool   // a member added after the old ones, the old ones unchanged
 	through  string // the structure grown, when appended
@@ -160,11 +182,11 @@ type typeComparer struct {
 
 // compare lists the differences of old and new that matter to code built
 // against old; path names where they are.
-func (c *typeComparer) compare(old, new dwarf.Type, path string, pointer bool) []typeDiff {
+func (c *typeComparer) compare(old, new dwarf.Type, at *path, pointer bool) []typeDiff {
 	old, new = strip(old), strip(new)
 	if old == nil || new == nil {
 		if old != new {
-			return []typeDiff{{path: path, detail: fmt.Sprintf("%s -> %s", typeName(old), typeName(new)), pointer: pointer}}
+			return []typeDiff{{path: at, detail: fmt.Sprintf("%s -> %s", typeName(old), typeName(new)), pointer: pointer}}
 		}
 		return nil
 	}
@@ -173,33 +195,33 @@ func (c *typeComparer) compare(old, new dwarf.Type, path string, pointer bool) [
 		return nil
 	}
 	c.seen[key] = true
-	if fmt.Sprintf("%T", old) != fmt.Sprintf("%T", new) {
-		return []typeDiff{{path: path, detail: fmt.Sprintf("%s -> %s", typeName(old), typeName(new)), pointer: pointer}}
+	if reflect.TypeOf(old) != reflect.TypeOf(new) {
+		return []typeDiff{{path: at, detail: fmt.Sprintf("%s -> %s", typeName(old), typeName(new)), pointer: pointer}}
 	}
 	switch o := old.(type) {
 	case *dwarf.PtrType:
-		return c.compare(o.Type, new.(*dwarf.PtrType).Type, path+" -> *", true)
+		return c.compare(o.Type, new.(*dwarf.PtrType).Type, at.with(" -> *"), true)
 	case *dwarf.StructType:
-		return c.compareStruct(o, new.(*dwarf.StructType), path, pointer)
+		return c.compareStruct(o, new.(*dwarf.StructType), at, pointer)
 	case *dwarf.EnumType:
-		return compareEnum(o, new.(*dwarf.EnumType), path, pointer)
+		return compareEnum(o, new.(*dwarf.EnumType), at, pointer)
 	case *dwarf.ArrayType:
 		n := new.(*dwarf.ArrayType)
 		if o.Count != n.Count {
-			return []typeDiff{{path: path, detail: fmt.Sprintf("array of %d -> %d elements", o.Count, n.Count), pointer: pointer}}
+			return []typeDiff{{path: at, detail: fmt.Sprintf("array of %d -> %d elements", o.Count, n.Count), pointer: pointer}}
 		}
-		return c.compare(o.Type, n.Type, path+" -> []", pointer)
+		return c.compare(o.Type, n.Type, at.with(" -> []"), pointer)
 	case *dwarf.FuncType:
-		return c.compareFunc(o, new.(*dwarf.FuncType), path)
+		return c.compareFunc(o, new.(*dwarf.FuncType), at)
 	}
 	if old.Size() != new.Size() || old.String() != new.String() {
-		return []typeDiff{{path: path, detail: fmt.Sprintf("%s -> %s", typeName(old), typeName(new)), pointer: pointer}}
+		return []typeDiff{{path: at, detail: fmt.Sprintf("%s -> %s", typeName(old), typeName(new)), pointer: pointer}}
 	}
 	return nil
 }
 
-func (c *typeComparer) compareStruct(o, n *dwarf.StructType, path string, pointer bool) []typeDiff {
-	path += " -> " + typeName(o)
+func (c *typeComparer) compareStruct(o, n *dwarf.StructType, at *path, pointer bool) []typeDiff {
+	at = at.with(" -> " + typeName(o))
 	if o.Incomplete || n.Incomplete {
 		return nil // an opaque type: only the library sees inside
 	}
@@ -207,13 +229,13 @@ func (c *typeComparer) compareStruct(o, n *dwarf.StructType, path string, pointe
 	for _, of := range o.Field {
 		nf := field(n, of.Name)
 		if nf == nil {
-			diffs = append(diffs, typeDiff{path: path, detail: fmt.Sprintf("member %q removed", of.Name), pointer: pointer})
+			diffs = append(diffs, typeDiff{path: at, detail: fmt.Sprintf("member %q removed", of.Name), pointer: pointer})
 			continue
 		}
 		if of.ByteOffset != nf.ByteOffset {
-			diffs = append(diffs, typeDiff{path: path, detail: fmt.Sprintf("member %q offset %d -> %d", of.Name, of.ByteOffset, nf.ByteOffset), pointer: pointer})
+			diffs = append(diffs, typeDiff{path: at, detail: fmt.Sprintf("member %q offset %d -> %d", of.Name, of.ByteOffset, nf.ByteOffset), pointer: pointer})
 		}
-		diffs = append(diffs, c.compare(of.Type, nf.Type, fmt.Sprintf("%s member %q", path, of.Name), pointer)...)
+		diffs = append(diffs, c.compare(of.Type, nf.Type, at.with(" member "+strconv.Quote(of.Name)), pointer)...)
 	}
 	if o.ByteSize != n.ByteSize && len(diffs) == 0 {
 		var added []string
@@ -222,7 +244,7 @@ func (c *typeComparer) compareStruct(o, n *dwarf.StructType, path string, pointe
 				added = append(added, nf.Name)
 			}
 		}
-		diffs = append(diffs, typeDiff{path: path, appended: true, through: o.StructName, pointer: pointer,
+		diffs = append(diffs, typeDiff{path: at, appended: true, through: o.StructName, pointer: pointer,
 			detail: fmt.Sprintf("size %d -> %d (members %s appended)", o.ByteSize, n.ByteSize, strings.Join(added, ", "))})
 	}
 	return diffs
@@ -237,8 +259,8 @@ func field(s *dwarf.StructType, name string) *dwarf.StructField {
 	return nil
 }
 
-func compareEnum(o, n *dwarf.EnumType, path string, pointer bool) []typeDiff {
-	path += " -> " + typeName(o)
+func compareEnum(o, n *dwarf.EnumType, at *path, pointer bool) []typeDiff {
+	at = at.with(" -> " + typeName(o))
 	var diffs []typeDiff
 	for _, ov := range o.Val {
 		found := false
@@ -246,12 +268,12 @@ func compareEnum(o, n *dwarf.EnumType, path string, pointer bool) []typeDiff {
 			if nv.Name == ov.Name {
 				found = true
 				if nv.Val != ov.Val {
-					diffs = append(diffs, typeDiff{path: path, detail: fmt.Sprintf("%s = %d -> %d", ov.Name, ov.Val, nv.Val), pointer: pointer})
+					diffs = append(diffs, typeDiff{path: at, detail: fmt.Sprintf("%s = %d -> %d", ov.Name, ov.Val, nv.Val), pointer: pointer})
 				}
 			}
 		}
 		if !found {
-			diffs = append(diffs, typeDiff{path: path, detail: fmt.Sprintf("%s removed", ov.Name), pointer: pointer})
+			diffs = append(diffs, typeDiff{path: at, detail: fmt.Sprintf("%s removed", ov.Name), pointer: pointer})
 		}
 	}
 	return diffs
@@ -259,15 +281,15 @@ func compareEnum(o, n *dwarf.EnumType, path string, pointer bool) []typeDiff {
 
 // compareFunc compares signatures: parameters by position, then the
 // result.
-func (c *typeComparer) compareFunc(o, n *dwarf.FuncType, path string) []typeDiff {
+func (c *typeComparer) compareFunc(o, n *dwarf.FuncType, at *path) []typeDiff {
 	var diffs []typeDiff
 	if len(o.ParamType) != len(n.ParamType) {
-		diffs = append(diffs, typeDiff{path: path, detail: fmt.Sprintf("%d parameters -> %d", len(o.ParamType), len(n.ParamType))})
+		diffs = append(diffs, typeDiff{path: at, detail: fmt.Sprintf("%d parameters -> %d", len(o.ParamType), len(n.ParamType))})
 	}
 	for i := range min(len(o.ParamType), len(n.ParamType)) {
-		diffs = append(diffs, c.compare(o.ParamType[i], n.ParamType[i], fmt.Sprintf("%s parameter %d", path, i+1), false)...)
+		diffs = append(diffs, c.compare(o.ParamType[i], n.ParamType[i], at.with(" parameter "+strconv.Itoa(i+1)), false)...)
 	}
-	return append(diffs, c.compare(o.ReturnType, n.ReturnType, path+" result", false)...)
+	return append(diffs, c.compare(o.ReturnType, n.ReturnType, at.with(" result"), false)...)
 }
 
 // typeName spells a type as C does, "void" for none, an enum by its
@@ -295,9 +317,9 @@ func (r *DiffReport) diffTypes(old, nw *abiTypes, exports []string) {
 		var diffs []typeDiff
 		switch {
 		case old.funcs[name] != nil && nw.funcs[name] != nil:
-			diffs = c.compareFunc(old.funcs[name], nw.funcs[name], name+"()")
+			diffs = c.compareFunc(old.funcs[name], nw.funcs[name], &path{step: name + "()"})
 		case old.vars[name] != nil && nw.vars[name] != nil:
-			diffs = c.compare(old.vars[name], nw.vars[name], name, false)
+			diffs = c.compare(old.vars[name], nw.vars[name], &path{step: name}, false)
 		}
 		for _, d := range diffs {
 			breaking := true
@@ -309,7 +331,7 @@ func (r *DiffReport) diffTypes(old, nw *abiTypes, exports []string) {
 					why = fmt.Sprintf("; callers allocate struct %s (no exported function hands one out), with the old size", d.through)
 				}
 			}
-			r.add(Change{Kind: TypeLayoutChanged, Symbol: name, Breaking: breaking, Detail: d.path + ": " + d.detail + why})
+			r.add(Change{Kind: TypeLayoutChanged, Symbol: name, Breaking: breaking, Detail: d.path.String() + ": " + d.detail + why})
 		}
 	}
 }
