@@ -47,7 +47,15 @@ type DiffReport struct {
 }
 
 // DiffOptions tune Diff.
-type DiffOptions struct{}
+type DiffOptions struct {
+	// Consumers are binaries built against the old library: when given,
+	// a change breaks only if one of them uses what changed (a symbol it
+	// references, a version it requires, the SONAME it names); the
+	// others are kept as non-breaking, said so.
+	Consumers []string
+	// Suppress drops the changes a rule matches (see ParseSuppressions).
+	Suppress []Suppression
+}
 
 // library is what Diff compares of one file.
 type library struct {
@@ -139,6 +147,14 @@ func Diff(oldPath, newPath string, opts DiffOptions) (*DiffReport, error) {
 	if oldTypes != nil && newTypes != nil {
 		r.diffTypes(oldTypes, newTypes, kept)
 	}
+	if len(opts.Consumers) > 0 {
+		if err := r.judgeForConsumers(opts.Consumers, old.dyn.Soname); err != nil {
+			return nil, err
+		}
+	}
+	r.Changes = slices.DeleteFunc(r.Changes, func(c Change) bool {
+		return slices.ContainsFunc(opts.Suppress, func(s Suppression) bool { return s.Matches(c) })
+	})
 	r.Compatible = !slices.ContainsFunc(r.Changes, func(c Change) bool { return c.Breaking })
 	return r, nil
 }

@@ -248,6 +248,15 @@ func runTruthCase(t *testing.T, cc []string, dir, abidiff string) truthRow {
 			name, c.level, c.consumerOnly, row.truth, want, rep.Compatible, changes.String())
 	}
 
+	// Judged for this consumer alone, the verdict is its own truth.
+	mine, err := Diff(oldLib, newLib, DiffOptions{Consumers: []string{consumer}})
+	if err != nil {
+		t.Fatalf("Diff --consumer: %v", err)
+	}
+	if (row.truth == "breaks") != !mine.Compatible {
+		t.Errorf("elfx --consumer disagrees: case %s, truth for this consumer %s, Diff says compatible=%v", name, row.truth, mine.Compatible)
+	}
+
 	// abidiff, when installed.
 	if abidiff != "" {
 		out, err := exec.Command(abidiff, oldLib, newLib).CombinedOutput()

@@ -144,17 +144,17 @@ func strip(t dwarf.Type) dwarf.Type {
 	}
 }
 
-// path is the way from an export to a type, built as the comparison
+// typePath is the way from an export to a type, built as the comparison
 // descends and spelled out only for a difference: spelling every step
 // would cost as much as the pointer chains are deep.
-type path struct {
-	parent *path
+type typePath struct {
+	parent *typePath
 	step   string
 }
 
-func (p *path) with(step string) *path { return &path{p, step} }
+func (p *typePath) with(step string) *typePath { return &typePath{p, step} }
 
-func (p *path) String() string {
+func (p *typePath) String() string {
 	var steps []string
 	for ; p != nil; p = p.parent {
 		steps = append(steps, p.step)
@@ -166,7 +166,7 @@ func (p *path) String() string {
 // typeDiff is one difference between two versions of a type, with the
 // path that leads to it from the export.
 type typeDiff struct {
-	path     *path
+	path     *typePath
 	detail   string
 	appended bool   // a member added after the old ones, the old ones unchanged
 	through  string // the structure grown, when appended
@@ -182,7 +182,7 @@ type typeComparer struct {
 
 // compare lists the differences of old and new that matter to code built
 // against old; path names where they are.
-func (c *typeComparer) compare(old, new dwarf.Type, at *path, pointer bool) []typeDiff {
+func (c *typeComparer) compare(old, new dwarf.Type, at *typePath, pointer bool) []typeDiff {
 	old, new = strip(old), strip(new)
 	if old == nil || new == nil {
 		if old != new {
@@ -208,7 +208,7 @@ func (c *typeComparer) compare(old, new dwarf.Type, at *path, pointer bool) []ty
 	case *dwarf.ArrayType:
 		n := new.(*dwarf.ArrayType)
 		if o.Count != n.Count {
-			return []typeDiff{{path: at, detail: fmt.Sprintf("array of %d -> %d elements", o.Count, n.Count), pointer: pointer}}
+			return []typeDiff{{path: at, detail: fmt.Sprintf("array of %d -> %d elements", o.Count, n.Count), pointer: pointer, appended: n.Count > o.Count}}
 		}
 		return c.compare(o.Type, n.Type, at.with(" -> []"), pointer)
 	case *dwarf.FuncType:
@@ -220,7 +220,7 @@ func (c *typeComparer) compare(old, new dwarf.Type, at *path, pointer bool) []ty
 	return nil
 }
 
-func (c *typeComparer) compareStruct(o, n *dwarf.StructType, at *path, pointer bool) []typeDiff {
+func (c *typeComparer) compareStruct(o, n *dwarf.StructType, at *typePath, pointer bool) []typeDiff {
 	at = at.with(" -> " + typeName(o))
 	if o.Incomplete || n.Incomplete {
 		return nil // an opaque type: only the library sees inside
@@ -259,7 +259,7 @@ func field(s *dwarf.StructType, name string) *dwarf.StructField {
 	return nil
 }
 
-func compareEnum(o, n *dwarf.EnumType, at *path, pointer bool) []typeDiff {
+func compareEnum(o, n *dwarf.EnumType, at *typePath, pointer bool) []typeDiff {
 	at = at.with(" -> " + typeName(o))
 	var diffs []typeDiff
 	for _, ov := range o.Val {
@@ -281,7 +281,7 @@ func compareEnum(o, n *dwarf.EnumType, at *path, pointer bool) []typeDiff {
 
 // compareFunc compares signatures: parameters by position, then the
 // result.
-func (c *typeComparer) compareFunc(o, n *dwarf.FuncType, at *path) []typeDiff {
+func (c *typeComparer) compareFunc(o, n *dwarf.FuncType, at *typePath) []typeDiff {
 	var diffs []typeDiff
 	if len(o.ParamType) != len(n.ParamType) {
 		diffs = append(diffs, typeDiff{path: at, detail: fmt.Sprintf("%d parameters -> %d", len(o.ParamType), len(n.ParamType))})
@@ -317,9 +317,18 @@ func (r *DiffReport) diffTypes(old, nw *abiTypes, exports []string) {
 		var diffs []typeDiff
 		switch {
 		case old.funcs[name] != nil && nw.funcs[name] != nil:
-			diffs = c.compareFunc(old.funcs[name], nw.funcs[name], &path{step: name + "()"})
+			diffs = c.compareFunc(old.funcs[name], nw.funcs[name], &typePath{step: name + "()"})
 		case old.vars[name] != nil && nw.vars[name] != nil:
-			diffs = c.compare(old.vars[name], nw.vars[name], &path{step: name}, false)
+			for _, d := range c.compare(old.vars[name], nw.vars[name], &typePath{step: name}, false) {
+				// A data object that only grew is a size change: it
+				// breaks the programs that copied it (SizeChanged).
+				kind := TypeLayoutChanged
+				if d.appended && !d.pointer {
+					kind = SizeChanged
+				}
+				r.add(Change{Kind: kind, Symbol: name, Breaking: true, Detail: d.path.String() + ": " + d.detail})
+			}
+			continue
 		}
 		for _, d := range diffs {
 			breaking := true

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/elfx/elfx/compat"
 )
@@ -24,14 +25,30 @@ type changeRecord struct {
 }
 
 func runCompatDiff(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("compat diff", "[--format text|json|sarif] OLD NEW", stderr)
+	fs := newFlagSet("compat diff", "[--format text|json|sarif] [--consumer BIN]... [--suppress FILE] OLD NEW", stderr)
 	format := formatFlag(fs, "text", "json", "sarif")
+	var opts compat.DiffOptions
+	fs.Func("consumer", "judge only what the binary `BIN`, built against OLD, uses; repeatable", func(s string) error {
+		opts.Consumers = append(opts.Consumers, s)
+		return nil
+	})
+	suppress := fs.String("suppress", "", "drop the changes the rules in `FILE` match: lines \"KIND PATTERN\", e.g. \"symbol-removed internal_*\"")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) != 2 {
 		fs.Usage()
 		return exitUsage
 	}
-	d, err := compat.Diff(paths[0], paths[1], compat.DiffOptions{})
+	if *suppress != "" {
+		text, err := os.ReadFile(*suppress)
+		if err == nil {
+			opts.Suppress, err = compat.ParseSuppressions(*suppress, string(text))
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "elfx: %v\n", err)
+			return exitUsage
+		}
+	}
+	d, err := compat.Diff(paths[0], paths[1], opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "elfx: %v\n", err)
 		return exitUsage
