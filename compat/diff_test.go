@@ -399,3 +399,42 @@ func runTruthConsumer(t *testing.T, prog string) truthRun {
 	}
 	return r
 }
+
+// TestDiffSeparateDebug strips the debug information of both versions
+// into files named by .gnu_debuglink, as distributions ship them: the
+// DWARF level must still see the parameter change.
+func TestDiffSeparateDebug(t *testing.T) {
+	cc := hostCC(t)
+	for _, tool := range []string{"objcopy", "strip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skip(err)
+		}
+	}
+	dir := t.TempDir()
+	var libs []string
+	for _, v := range []string{"v1", "v2"} {
+		lib := filepath.Join(dir, v, "libabi.so.1")
+		if err := os.MkdirAll(filepath.Dir(lib), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		steps := [][]string{
+			slices.Concat(cc, []string{"-shared", "-fPIC", "-g", "-Wl,-soname,libabi.so.1", "-o", lib, filepath.Join(truthCorpus, "param-int-to-long", v+".c")}),
+			{"objcopy", "--only-keep-debug", lib, lib + ".debug"},
+			{"strip", "--strip-debug", lib},
+			{"objcopy", "--add-gnu-debuglink=" + lib + ".debug", lib},
+		}
+		for _, s := range steps {
+			if out, err := exec.Command(s[0], s[1:]...).CombinedOutput(); err != nil {
+				t.Fatalf("%v: %v\n%s", s, err, out)
+			}
+		}
+		libs = append(libs, lib)
+	}
+	r, err := Diff(libs[0], libs[1], DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Compatible || !slices.ContainsFunc(r.Changes, func(c Change) bool { return c.Kind == TypeLayoutChanged && c.Symbol == "abi_twice" }) {
+		t.Errorf("with the debug information in .gnu_debuglink files, Diff = compatible %v, %+v; want abi_twice's parameter change", r.Compatible, r.Changes)
+	}
+}

@@ -5,10 +5,14 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/elfx/elfx/elfx"
 )
 
 // abiTypes is what the debug information says of a library's exports:
@@ -21,17 +25,59 @@ type abiTypes struct {
 	handedOut map[string]bool
 }
 
-// readABITypes reads the DWARF of the file at path, nil when it has none.
-// Only external functions and variables are kept; a name defined twice
-// (C has one definition) keeps the first.
+// debugRoot is where distributions install separate debug files.
+const debugRoot = "/usr/lib/debug"
+
+// debugFile finds the file holding path's debug information: path itself
+// when it has a .debug_info section, else the separate file its build ID
+// names under /usr/lib/debug/.build-id, else the one its .gnu_debuglink
+// names next to it, in its .debug directory or under /usr/lib/debug, as
+// gdb looks; "" when there is none.
+func debugFile(path string, f *elf.File) string {
+	if f.Section(".debug_info") != nil {
+		return path
+	}
+	var candidates []string
+	if ef, err := elfx.Open(path); err == nil {
+		if id, err := ef.BuildID(); err == nil && len(id) > 2 {
+			candidates = append(candidates, filepath.Join(debugRoot, ".build-id", id[:2], id[2:]+".debug"))
+		}
+		ef.Close()
+	}
+	if s := f.Section(".gnu_debuglink"); s != nil {
+		if b, err := s.Data(); err == nil {
+			if name, _, ok := strings.Cut(string(b), "\x00"); ok && name != "" {
+				dir := filepath.Dir(path)
+				candidates = append(candidates, filepath.Join(dir, name), filepath.Join(dir, ".debug", name), filepath.Join(debugRoot, dir, name))
+			}
+		}
+	}
+	for _, c := range candidates {
+		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() {
+			return c
+		}
+	}
+	return ""
+}
+
+// readABITypes reads the DWARF of the file at path, or of its separate
+// debug file; nil when there is none. Only external functions and
+// variables are kept; a name defined twice (C has one definition) keeps
+// the first.
 func readABITypes(path string) (*abiTypes, error) {
 	f, err := elf.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if f.Section(".debug_info") == nil {
+	if dbg := debugFile(path, f); dbg == "" {
 		return nil, nil
+	} else if dbg != path {
+		if f, err = elf.Open(dbg); err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		path = dbg
 	}
 	d, err := f.DWARF()
 	if err != nil {
