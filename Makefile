@@ -35,6 +35,9 @@ demo: build
 	./$(BIN) bindings --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/prog-nopie
 	./$(BIN) bindings --why data_counter --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/prog-nopie
 	./$(BIN) verify --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/prog-nopie $(DEMO_DIR)/x86_64/prog-now
+	./$(BIN) compat check --glibc 2.36 --deep $(DEMO_DIR)/x86_64/prog-runpath
+	-./$(BIN) compat check --policy manylinux_2_28 $(DEMO_DIR)/x86_64/prog-runpath
+	-./$(BIN) compat diff $(DEMO_DIR)/x86_64/lib/libvers.so $(DEMO_DIR)/x86_64/lib/libvers-hash-gnu.so
 	./$(BIN) plt $(DEMO_DIR)/x86_64/prog-ibt
 	./$(BIN) lazy --symbol puts $(DEMO_DIR)/x86_64/prog
 	./$(BIN) lazy --live --call plugin_run --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/lib/libplugin.so
