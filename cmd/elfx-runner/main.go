@@ -4,35 +4,70 @@
 //
 //	elfx-runner watch-got LIB CALL GOT [SLOT NAME]...
 //
-// dlopens LIB lazily, reads each GOT slot (hexadecimal link-time
-// addresses), calls CALL with no arguments, reads the slots again, and
-// prints a JSON dl.Snapshot; dl.CallMarker and dl.ReturnMarker, followed
-// by CALL, go to standard error on lines of their own around the call.
+// dlopens LIB lazily, reads each GOT slot (link-time addresses), calls
+// CALL with no arguments, reads the slots again, and prints a JSON
+// dl.Snapshot; dl.CallMarker and dl.ReturnMarker, followed by CALL, go to
+// standard error on lines of their own around the call.
+//
+//	elfx-runner run --loader NAME [--info] PLUGIN
+//
+// loads PLUGIN with the loader NAME and writes plugin_get_info's name and
+// version (--info), or the plugin's output for standard input, to
+// standard output; it exits 3 when the plugin cannot be loaded, 1 when it
+// fails, and the Go runtime exits 2 when the plugin crashes.
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"io"
 	"os"
+	"runtime/debug"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/elfx/elfx/dl"
+	"github.com/elfx/elfx/dl/dlopen"
 	"github.com/elfx/elfx/dl/live"
 )
 
+// loaders are the runners this build has.
+var loaders = []dl.Loader{dlopen.Purego{}}
+
 func main() {
-	if len(os.Args) < 5 || os.Args[1] != "watch-got" || len(os.Args[5:])%2 != 0 {
-		fmt.Fprintln(os.Stderr, "usage: elfx-runner watch-got LIB CALL GOT [SLOT NAME]...")
-		os.Exit(2)
+	if len(os.Args) < 2 {
+		usage()
 	}
-	lib, call := os.Args[2], os.Args[3]
-	got, err := strconv.ParseUint(os.Args[4], 0, 64)
+	switch os.Args[1] {
+	case "watch-got":
+		watchGOT(os.Args[2:])
+	case "run":
+		run(os.Args[2:])
+	default:
+		usage()
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: elfx-runner watch-got LIB CALL GOT [SLOT NAME]...\n       elfx-runner run --loader NAME [--info] PLUGIN")
+	os.Exit(2)
+}
+
+func watchGOT(args []string) {
+	if len(args) < 3 || len(args[3:])%2 != 0 {
+		usage()
+	}
+	lib, call := args[0], args[1]
+	got, err := strconv.ParseUint(args[2], 0, 64)
 	if err != nil {
 		fail(err)
 	}
 	var slots []uint64
 	var names []string
-	for rest := os.Args[5:]; len(rest) > 0; rest = rest[2:] {
+	for rest := args[3:]; len(rest) > 0; rest = rest[2:] {
 		slot, err := strconv.ParseUint(rest[0], 0, 64)
 		if err != nil {
 			fail(err)
@@ -55,7 +90,60 @@ func main() {
 	}
 }
 
-func fail(err error) {
+func run(args []string) {
+	// A crash in the plugin's C code is fatal to the runner: say which
+	// signal, without the runtime's goroutine dump.
+	debug.SetTraceback("none")
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	name := fs.String("loader", "", "the loader: "+loaderNames())
+	info := fs.Bool("info", false, "print the plugin's name and version")
+	fs.Parse(args)
+	if fs.NArg() != 1 {
+		usage()
+	}
+	i := slices.IndexFunc(loaders, func(l dl.Loader) bool { return l.Name() == *name })
+	if i < 0 {
+		failCode(loadFailed, fmt.Errorf("no loader %q in this build (it has %s)", *name, loaderNames()))
+	}
+	p, err := loaders[i].Load(fs.Arg(0))
+	if err != nil {
+		failCode(loadFailed, err)
+	}
+	defer p.Close()
+	if *info {
+		fmt.Printf("%s %s\n", p.Info().Name, p.Info().Version)
+		return
+	}
+	input, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fail(err)
+	}
+	out, err := p.Execute(context.Background(), input)
+	if err != nil {
+		fail(err)
+	}
+	if _, err := os.Stdout.Write(out); err != nil {
+		fail(err)
+	}
+}
+
+func loaderNames() string {
+	var names []string
+	for _, l := range loaders {
+		names = append(names, l.Name())
+	}
+	return strings.Join(names, ", ")
+}
+
+func fail(err error) { failCode(1, err) }
+
+// loadFailed is the runner's exit status when the plugin cannot be loaded;
+// 1 is a plugin that failed, and 2 the Go runtime's own status when a
+// plugin's C code crashes (with the signal on standard error).
+const loadFailed = 3
+
+// failCode ends the runner with status code.
+func failCode(code int, err error) {
 	fmt.Fprintln(os.Stderr, "elfx-runner:", err)
-	os.Exit(1)
+	os.Exit(code)
 }

@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"deps":     {"the libraries the loader would load for each FILE, and why, without running it", runDeps},
 	"bindings": {"every symbol lookup the loader would make for each FILE's link map, without running it", runBindings},
 	"lazy":     {"the path of a call to an imported function, from the call site through the PLT and the loader, with each FILE's addresses", runLazy},
+	"run":      {"run a C-ABI plugin (fixtures/plugin/elfx_plugin.h) with a real loader, in a child process", runRun},
 	"plt":      {"each FILE's PLT stubs, the GOT slots they jump through and what each slot holds before the first call", runPLT},
 	"verify":   {"check elfx's bindings of each FILE against the real loader, run in a child process", runVerify},
 }

@@ -26,8 +26,13 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI scripts in testdata/script. Each sees the
 // compiled fixtures as $FX/<fixture name>, and their build directory as
 // $FXDIR (programs in $FXDIR/<machine>, libraries in $FXDIR/<machine>/lib),
-// and the runner `elfx lazy --live` starts as $ELFX_RUNNER.
+// the runner `elfx lazy --live` and `elfx run` start as $ELFX_RUNNER, and
+// the plugin fixtures' C sources in $PLUGINSRC.
 func TestScripts(t *testing.T) {
+	pluginSources, err := filepath.Abs(filepath.Join("..", "..", "fixtures", "plugin"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	set := fixtures.Build(t)
 	runner := filepath.Join(t.TempDir(), "elfx-runner")
 	build := exec.Command("go", "build", "-o", runner, "github.com/elfx/elfx/cmd/elfx-runner")
@@ -51,6 +56,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("FX", fx)
 			env.Setenv("FXDIR", set.Dir)
 			env.Setenv("ELFX_RUNNER", runner)
+			env.Setenv("PLUGINSRC", pluginSources)
 			return nil
 		},
 		// [fixture:NAME] holds when NAME was built here (cross compilers

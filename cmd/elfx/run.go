@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"syscall"
+)
+
+// runLoaders are the loaders `elfx run` knows, all run by elfx-runner in
+// a child process: they call C (through purego), which a static elfx
+// cannot.
+var runLoaders = []string{"purego"}
+
+func runRun(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("run", "--loader purego [--input FILE|-] [--isolate] [--info] PLUGIN", stderr)
+	loader := &oneOf{"", runLoaders}
+	fs.Var(loader, "loader", "the `loader` to run the plugin with: purego")
+	input := fs.String("input", "-", "read the plugin's input from `FILE` (- for standard input)")
+	fs.Bool("isolate", true, "run the plugin in a child process, so that a crash leaves elfx alive and is reported with its signal (always so: the runners live in elfx-runner)")
+	info := fs.Bool("info", false, "print the plugin's name and version instead of running it")
+	paths, err := parseArgs(fs, args)
+	if err != nil || len(paths) != 1 || loader.value == "" {
+		fs.Usage()
+		return exitUsage
+	}
+	runner, err := runnerPath()
+	if err != nil {
+		fmt.Fprintf(stderr, "elfx: %v\n", err)
+		return exitUsage
+	}
+	argv := []string{"run", "--loader", loader.value}
+	if *info {
+		argv = append(argv, "--info")
+	}
+	cmd := exec.Command(runner, append(argv, paths[0])...)
+	var errs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = stdout, &errs
+	switch {
+	case *info:
+	case *input == "-":
+		cmd.Stdin = os.Stdin
+	default:
+		f, err := os.Open(*input)
+		if err != nil {
+			fmt.Fprintf(stderr, "elfx: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close()
+		cmd.Stdin = f
+	}
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		fmt.Fprintf(stderr, "elfx: %v\n", err)
+		return exitUsage
+	}
+	if sig := crashSignal(exit, errs.Bytes()); sig != "" {
+		fmt.Fprintf(stderr, "elfx: %s crashed: %s; elfx is unharmed, the plugin ran in a child process\n", paths[0], sig)
+		return exitFinding
+	}
+	stderr.Write(errs.Bytes())
+	switch {
+	case exit == nil:
+		return exitOK
+	case exit.ExitCode() == runnerLoadFailed:
+		return exitUsage
+	}
+	return exitFinding
+}
+
+// runnerLoadFailed is elfx-runner's exit status for a plugin it cannot
+// load.
+const runnerLoadFailed = 3
+
+// fatalSignal is the first line the Go runtime prints when a signal kills
+// a program inside C code: "SIGSEGV: segmentation violation".
+var fatalSignal = regexp.MustCompile(`^(SIG[A-Z]+: [^\n]*)`)
+
+// crashSignal names the signal that ended the runner, "" when none did:
+// killed by it, or the runtime's fatal report of one.
+func crashSignal(exit *exec.ExitError, stderr []byte) string {
+	if exit == nil {
+		return ""
+	}
+	if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return ws.Signal().String()
+	}
+	if m := fatalSignal.FindSubmatch(stderr); m != nil && exit.ExitCode() == 2 {
+		return string(m[1])
+	}
+	return ""
+}

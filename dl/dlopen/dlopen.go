@@ -1,0 +1,158 @@
+// Package dlopen runs C-ABI plugins (fixtures/plugin/elfx_plugin.h)
+// loaded with dlopen through purego, without cgo. Like dl/live it links
+// the program that imports it against libc, so only the runner
+// (cmd/elfx-runner) imports it.
+package dlopen
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"github.com/ebitengine/purego"
+
+	"github.com/elfx/elfx/dl"
+)
+
+// Purego loads plugins with dlopen(RTLD_NOW|RTLD_LOCAL) and calls them
+// through purego's SyscallN, its fast path: a function pointer and
+// machine words, with no reflection per call (RegisterLibFunc builds a
+// reflect-based wrapper, several times slower per call).
+type Purego struct{}
+
+func (Purego) Name() string { return "purego" }
+
+// libc's allocator, for the buffers the plugin reads and writes: the
+// plugin gets C memory, never Go memory it could keep.
+var (
+	libc          uintptr
+	malloc, cfree uintptr
+	libcErr       error
+)
+
+func loadLibc() error {
+	if libc != 0 || libcErr != nil {
+		return libcErr
+	}
+	libc, libcErr = purego.Dlopen("libc.so.6", purego.RTLD_NOW|purego.RTLD_GLOBAL)
+	if libcErr == nil {
+		malloc, libcErr = purego.Dlsym(libc, "malloc")
+	}
+	if libcErr == nil {
+		cfree, libcErr = purego.Dlsym(libc, "free")
+	}
+	return libcErr
+}
+
+type plugin struct {
+	path    string
+	handle  uintptr
+	execute uintptr
+	info    dl.PluginInfo
+}
+
+// Load dlopens path and checks it follows the contract.
+func (Purego) Load(path string) (dl.Plugin, error) {
+	if err := loadLibc(); err != nil {
+		return nil, fmt.Errorf("loading libc: %w", err)
+	}
+	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)
+	if err != nil {
+		return nil, fmt.Errorf("dlopen %s: %w", path, err)
+	}
+	p := &plugin{path: path, handle: h}
+	getInfo, err := purego.Dlsym(h, "plugin_get_info")
+	if err == nil {
+		p.execute, err = purego.Dlsym(h, "plugin_execute")
+	}
+	if err != nil {
+		purego.Dlclose(h)
+		return nil, fmt.Errorf("%s does not follow the plugin contract: %w", path, err)
+	}
+	r, _, _ := purego.SyscallN(getInfo)
+	if r == 0 {
+		purego.Dlclose(h)
+		return nil, fmt.Errorf("%s: plugin_get_info returned NULL", path)
+	}
+	fields := (*[2]*byte)(cMemory(r)) // const char *name, *version
+	p.info = dl.PluginInfo{Name: cString(fields[0]), Version: cString(fields[1])}
+	return p, nil
+}
+
+func (p *plugin) Info() dl.PluginInfo { return p.info }
+
+// ctxSize is sizeof(elfx_plugin_ctx) on a 64-bit machine: five words.
+const ctxSize = 5 * 8
+
+// Execute copies input into C memory, gives plugin_execute an output
+// buffer of the input's size plus 64 KiB, and doubles it while the
+// plugin answers that it is too small (ELFX_E_SPACE).
+func (p *plugin) Execute(ctx context.Context, input []byte) ([]byte, error) {
+	const errSpace = 2
+	for capacity := len(input) + 64<<10; ; capacity *= 2 {
+		out, code := p.run(input, capacity)
+		switch {
+		case code == 0:
+			return out, nil
+		case code == errSpace && capacity < 1<<30:
+			continue
+		}
+		return nil, &dl.ExecuteError{Plugin: p.path, Code: code}
+	}
+}
+
+// run calls plugin_execute once with an output buffer of capacity bytes.
+func (p *plugin) run(input []byte, capacity int) ([]byte, int) {
+	mem, _, _ := purego.SyscallN(malloc, uintptr(ctxSize+len(input)+capacity))
+	if mem == 0 {
+		return nil, -1
+	}
+	defer purego.SyscallN(cfree, mem)
+	buf := unsafe.Slice((*byte)(cMemory(mem)), ctxSize+len(input)+capacity)
+	in, out := buf[ctxSize:ctxSize+len(input)], buf[ctxSize+len(input):]
+	copy(in, input)
+	le := binary.NativeEndian
+	le.PutUint64(buf[0:], uint64(uintptr(unsafe.Pointer(unsafe.SliceData(in)))))
+	le.PutUint64(buf[8:], uint64(len(input)))
+	le.PutUint64(buf[16:], uint64(uintptr(unsafe.Pointer(unsafe.SliceData(out)))))
+	le.PutUint64(buf[24:], uint64(capacity))
+	le.PutUint64(buf[32:], 0)
+	r, _, _ := purego.SyscallN(p.execute, mem)
+	if code := int(int32(r)); code != 0 {
+		return nil, code
+	}
+	n := le.Uint64(buf[32:])
+	if n > uint64(capacity) {
+		return nil, -2
+	}
+	return append([]byte(nil), out[:n]...), 0
+}
+
+func (p *plugin) Close() error {
+	if p.handle == 0 {
+		return errors.New("plugin already closed")
+	}
+	err := purego.Dlclose(p.handle)
+	p.handle = 0
+	return err
+}
+
+// cMemory turns an address C returned into a pointer. The memory is C's
+// (malloc's, or the plugin's data), which the Go collector neither moves
+// nor frees, so the conversion is safe where uintptr-to-pointer usually is
+// not; unsafe.Add from nil says so without vet's alarm.
+func cMemory(addr uintptr) unsafe.Pointer { return unsafe.Add(nil, addr) }
+
+// cString copies a NUL-terminated C string.
+func cString(s *byte) string {
+	if s == nil {
+		return ""
+	}
+	var b []byte
+	for q := unsafe.Pointer(s); *(*byte)(q) != 0; q = unsafe.Add(q, 1) {
+		b = append(b, *(*byte)(q))
+	}
+	return string(b)
+}
