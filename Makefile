@@ -59,14 +59,15 @@ fuzz:
 		done; \
 	done
 
-# The C toolchains and binutils the differential tests use. Installs only
-# when run as root on a Debian-like system and something is missing.
+# The C toolchains and binutils the differential tests use, and wabt's
+# wat2wasm for the WebAssembly plugins. Installs only when run as root on
+# a Debian-like system and something is missing.
 deps:
-	@if ! command -v readelf >/dev/null || ! command -v gcc >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v i686-linux-gnu-gcc >/dev/null || ! command -v s390x-linux-gnu-gcc >/dev/null || ! command -v powerpc-linux-gnu-gcc >/dev/null || ! command -v musl-gcc >/dev/null; then \
+	@if ! command -v readelf >/dev/null || ! command -v wat2wasm >/dev/null || ! command -v gcc >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v i686-linux-gnu-gcc >/dev/null || ! command -v s390x-linux-gnu-gcc >/dev/null || ! command -v powerpc-linux-gnu-gcc >/dev/null || ! command -v musl-gcc >/dev/null; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils gcc gcc-aarch64-linux-gnu gcc-i686-linux-gnu gcc-s390x-linux-gnu gcc-powerpc-linux-gnu musl-tools >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils gcc gcc-aarch64-linux-gnu gcc-i686-linux-gnu gcc-s390x-linux-gnu gcc-powerpc-linux-gnu musl-tools wabt >/dev/null; \
 		else \
-			echo "deps: binutils, gcc or a cross compiler (gcc-aarch64-linux-gnu, gcc-i686-linux-gnu, gcc-s390x-linux-gnu, gcc-powerpc-linux-gnu) is missing; the tests that need them will skip"; \
+			echo "deps: binutils, wabt, gcc or a cross compiler (gcc-aarch64-linux-gnu, gcc-i686-linux-gnu, gcc-s390x-linux-gnu, gcc-powerpc-linux-gnu) is missing; the tests that need them will skip"; \
 		fi; \
 	fi
 

@@ -9,12 +9,14 @@
 // dl.Snapshot; dl.CallMarker and dl.ReturnMarker, followed by CALL, go to
 // standard error on lines of their own around the call.
 //
-//	elfx-runner run --loader NAME [--info] PLUGIN
+//	elfx-runner run --loader NAME [--info] [--timeout D] PLUGIN
 //
 // loads PLUGIN with the loader NAME and writes plugin_get_info's name and
 // version (--info), or the plugin's output for standard input, to
-// standard output; it exits 3 when the plugin cannot be loaded, 1 when it
-// fails, and the Go runtime exits 2 when the plugin crashes.
+// standard output; the plugin is given D to run (a context deadline, which
+// only the WebAssembly runtimes can enforce from inside). It exits 3 when
+// the plugin cannot be loaded, 1 when it fails, and the Go runtime exits 2
+// when the plugin crashes.
 package main
 
 import (
@@ -32,10 +34,11 @@ import (
 	"github.com/elfx/elfx/dl"
 	"github.com/elfx/elfx/dl/dlopen"
 	"github.com/elfx/elfx/dl/live"
+	"github.com/elfx/elfx/dl/wasm"
 )
 
 // loaders are the runners this build has.
-var loaders = []dl.Loader{dlopen.Purego{}}
+var loaders = []dl.Loader{dlopen.Purego{}, wasm.Wazero{}}
 
 func main() {
 	if len(os.Args) < 2 {
@@ -52,7 +55,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: elfx-runner watch-got LIB CALL GOT [SLOT NAME]...\n       elfx-runner run --loader NAME [--info] PLUGIN")
+	fmt.Fprintln(os.Stderr, "usage: elfx-runner watch-got LIB CALL GOT [SLOT NAME]...\n       elfx-runner run --loader NAME [--info] [--timeout D] PLUGIN")
 	os.Exit(2)
 }
 
@@ -97,13 +100,14 @@ func run(args []string) {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	name := fs.String("loader", "", "the loader: "+loaderNames())
 	info := fs.Bool("info", false, "print the plugin's name and version")
+	timeout := fs.Duration("timeout", 0, "the time the plugin is given to run (0: no limit)")
 	fs.Parse(args)
 	if fs.NArg() != 1 {
 		usage()
 	}
 	i := slices.IndexFunc(loaders, func(l dl.Loader) bool { return l.Name() == *name })
 	if i < 0 {
-		failCode(loadFailed, fmt.Errorf("no loader %q in this build (it has %s)", *name, loaderNames()))
+		failCode(loadFailed, fmt.Errorf("this build of elfx-runner lacks the loader %q (it has %s)", *name, loaderNames()))
 	}
 	p, err := loaders[i].Load(fs.Arg(0))
 	if err != nil {
@@ -118,7 +122,13 @@ func run(args []string) {
 	if err != nil {
 		fail(err)
 	}
-	out, err := p.Execute(context.Background(), input)
+	ctx := context.Background()
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	out, err := p.Execute(ctx, input)
 	if err != nil {
 		fail(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,20 +10,27 @@ import (
 	"os/exec"
 	"regexp"
 	"syscall"
+	"time"
 )
 
-// runLoaders are the loaders `elfx run` knows, all run by elfx-runner in
-// a child process: they call C (through purego), which a static elfx
-// cannot.
-var runLoaders = []string{"purego"}
+// runLoaders are the loaders `elfx run` knows. elfx-runner runs them in a
+// child process: most call C, which a static elfx cannot, and a child
+// keeps elfx alive whatever the plugin does. A build of elfx-runner
+// without cgo lacks the cgo-only ones and says so.
+var runLoaders = []string{"goplugin", "purego", "cgo", "wasmtime", "wazero", "rpc"}
+
+// stopGrace is how long past its deadline a plugin's process is given to
+// report the deadline itself (WebAssembly runtimes do) before it is killed.
+const stopGrace = 2 * time.Second
 
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "--loader purego [--input FILE|-] [--isolate] [--info] PLUGIN", stderr)
+	fs := newFlagSet("run", "--loader goplugin|purego|cgo|wasmtime|wazero|rpc [--input FILE|-] [--isolate] [--info] [--timeout D] PLUGIN", stderr)
 	loader := &oneOf{"", runLoaders}
-	fs.Var(loader, "loader", "the `loader` to run the plugin with: purego")
+	fs.Var(loader, "loader", "the `loader` to run the plugin with: goplugin, purego, cgo, wasmtime, wazero or rpc")
 	input := fs.String("input", "-", "read the plugin's input from `FILE` (- for standard input)")
 	fs.Bool("isolate", true, "run the plugin in a child process, so that a crash leaves elfx alive and is reported with its signal (always so: the runners live in elfx-runner)")
 	info := fs.Bool("info", false, "print the plugin's name and version instead of running it")
+	timeout := fs.Duration("timeout", time.Minute, "stop the plugin when it has run this `long`")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) != 1 || loader.value == "" {
 		fs.Usage()
@@ -33,13 +41,16 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "elfx: %v\n", err)
 		return exitUsage
 	}
-	argv := []string{"run", "--loader", loader.value}
+	argv := []string{"run", "--loader", loader.value, "--timeout", timeout.String()}
 	if *info {
 		argv = append(argv, "--info")
 	}
-	cmd := exec.Command(runner, append(argv, paths[0])...)
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout+stopGrace)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, runner, append(argv, paths[0])...)
 	var errs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = stdout, &errs
+	cmd.WaitDelay = stopGrace
 	switch {
 	case *info:
 	case *input == "-":
@@ -58,6 +69,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil && !errors.As(err, &exit) {
 		fmt.Fprintf(stderr, "elfx: %v\n", err)
 		return exitUsage
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "elfx: %s ran past its deadline of %v and was killed\n", paths[0], *timeout)
+		return exitFinding
 	}
 	if sig := crashSignal(exit, errs.Bytes()); sig != "" {
 		fmt.Fprintf(stderr, "elfx: %s crashed: %s; elfx is unharmed, the plugin ran in a child process\n", paths[0], sig)

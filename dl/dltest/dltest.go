@@ -1,0 +1,117 @@
+// Package dltest checks a dl.Loader against the plugin contract, on
+// fixture plugins built from fixtures/plugin, and benchmarks it; every
+// runner's tests and benchmarks go through it, so all runners are held to
+// the same rules.
+package dltest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/elfx/elfx/dl"
+	"github.com/elfx/elfx/fixtures"
+)
+
+// Plugins are the fixture plugins built for one loader.
+type Plugins struct {
+	// Transform does fixtures.Transform and names itself
+	// "transform 1.0.0".
+	Transform string
+	// NotAPlugin lacks the contract's entry points.
+	NotAPlugin string
+	// Failing returns error code 7 from plugin_execute for the input "x".
+	Failing string
+}
+
+// Inputs are the inputs the transform is checked on: none, a line, 5 MiB.
+var Inputs = [][]byte{nil, []byte("Hello, World"), bytes.Repeat([]byte("elfx!"), 1<<20)}
+
+// Run checks l on ps: info, execution on every input, a second
+// execution (plugins keep no state between calls), close, a second close
+// refused, a missing file, a file that is not a plugin and an error code.
+func Run(t *testing.T, l dl.Loader, ps Plugins) {
+	t.Run("transform", func(t *testing.T) {
+		p, err := l.Load(ps.Transform)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Info(); got != (dl.PluginInfo{Name: "transform", Version: "1.0.0"}) {
+			t.Errorf("Info = %+v, want transform 1.0.0", got)
+		}
+		for _, in := range append(Inputs, Inputs[1]) {
+			got, err := p.Execute(context.Background(), in)
+			if err != nil {
+				t.Fatalf("Execute(%d bytes): %v", len(in), err)
+			}
+			if want := fixtures.Transform(in); !bytes.Equal(got, want) {
+				t.Errorf("Execute(%d bytes) = %d bytes, want %d (first 40: %q vs %q)", len(in), len(got), len(want), head(got), head(want))
+			}
+		}
+		if err := p.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if err := p.Close(); err == nil {
+			t.Error("a second Close succeeded")
+		}
+	})
+	t.Run("missing", func(t *testing.T) {
+		missing := filepath.Join(t.TempDir(), "missing")
+		if _, err := l.Load(missing); err == nil || !strings.Contains(err.Error(), missing) {
+			t.Errorf("Load of a missing file: %v, want an error naming it", err)
+		}
+	})
+	t.Run("not-a-plugin", func(t *testing.T) {
+		_, err := l.Load(ps.NotAPlugin)
+		if err == nil || !strings.Contains(err.Error(), "does not follow the plugin contract") {
+			t.Errorf("Load of %s: %v, want a contract error", ps.NotAPlugin, err)
+		}
+	})
+	t.Run("error-code", func(t *testing.T) {
+		p, err := l.Load(ps.Failing)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		var ee *dl.ExecuteError
+		if _, err := p.Execute(context.Background(), []byte("x")); !errors.As(err, &ee) || ee.Code != 7 {
+			t.Errorf("Execute of a plugin returning 7: %v, want an ExecuteError with code 7", err)
+		}
+	})
+}
+
+func head(b []byte) []byte { return b[:min(40, len(b))] }
+
+// Benchmark measures one Execute of path's plugin on 64 bytes (the cost of
+// a call through the loader) and on 1 MiB (the workload's own cost
+// dominates), loading the plugin once.
+func Benchmark(b *testing.B, l dl.Loader, path string) {
+	p, err := l.Load(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	for _, size := range []int{64, 1 << 20} {
+		in := bytes.Repeat([]byte("e"), size)
+		b.Run(sizeName(size), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			ctx := context.Background()
+			for b.Loop() {
+				if _, err := p.Execute(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func sizeName(n int) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%dMiB", n>>20)
+	}
+	return fmt.Sprintf("%dB", n)
+}

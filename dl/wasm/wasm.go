@@ -1,0 +1,142 @@
+// Package wasm runs WebAssembly plugins written to the elfx plugin
+// contract (fixtures/plugin/wasm/transform.wat): elfx_plugin.h compiled for
+// wasm32, the buffers in the module's linear memory, allocated with its
+// exported alloc and free. The contract is runtime-neutral; each runtime
+// (wazero here, wasmtime-go where cgo is) only instantiates the module and
+// calls its exports.
+package wasm
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/elfx/elfx/dl"
+)
+
+// DefaultMemoryPages caps a plugin's linear memory when the loader sets no
+// cap: 16384 pages of 64 KiB, 1 GiB.
+const DefaultMemoryPages = 16384
+
+// The exports the contract requires.
+const (
+	exportAlloc   = "alloc"
+	exportFree    = "free"
+	exportInfo    = "plugin_get_info"
+	exportExecute = "plugin_execute"
+	exportMemory  = "memory"
+)
+
+// instance is an instantiated module, as the contract needs it: its
+// exported functions of one 32-bit argument at most, and its memory.
+type instance interface {
+	// call calls the export name with args and returns its result (0 for
+	// a function without one).
+	call(ctx context.Context, name string, args ...uint32) (uint32, error)
+	// memory is the linear memory as it is now; a call may grow it and
+	// move it, so it is fetched again after every call.
+	memory() []byte
+}
+
+// ctxSize is sizeof(elfx_plugin_ctx) on wasm32: five 32-bit words.
+const ctxSize = 5 * 4
+
+// errSpace is ELFX_E_SPACE: the output buffer is too small.
+const errSpace = 2
+
+var le = binary.LittleEndian // WebAssembly memory is little-endian
+
+// readInfo reads plugin_get_info's {name, version}.
+func readInfo(ctx context.Context, in instance, path string) (dl.PluginInfo, error) {
+	p, err := in.call(ctx, exportInfo)
+	if err != nil {
+		return dl.PluginInfo{}, fmt.Errorf("%s: plugin_get_info: %w", path, err)
+	}
+	mem := in.memory()
+	if p == 0 || uint64(p)+8 > uint64(len(mem)) {
+		return dl.PluginInfo{}, fmt.Errorf("%s: plugin_get_info returned %#x, outside its memory of %d bytes", path, p, len(mem))
+	}
+	name, err := cString(mem, le.Uint32(mem[p:]))
+	if err == nil {
+		var version string
+		version, err = cString(mem, le.Uint32(mem[p+4:]))
+		if err == nil {
+			return dl.PluginInfo{Name: name, Version: version}, nil
+		}
+	}
+	return dl.PluginInfo{}, fmt.Errorf("%s: plugin_get_info: %w", path, err)
+}
+
+// cString reads the NUL-terminated string at p.
+func cString(mem []byte, p uint32) (string, error) {
+	for i := uint64(p); i < uint64(len(mem)); i++ {
+		if mem[i] == 0 {
+			return string(mem[p:i]), nil
+		}
+	}
+	return "", fmt.Errorf("string at %#x is not NUL-terminated inside the memory", p)
+}
+
+// execute runs plugin_execute on input with an output buffer of the
+// input's size plus 64 KiB, doubled while the plugin answers ELFX_E_SPACE.
+func execute(ctx context.Context, in instance, path string, input []byte) ([]byte, error) {
+	for capacity := uint64(len(input)) + 64<<10; ; capacity *= 2 {
+		out, code, err := executeOnce(ctx, in, path, input, capacity)
+		switch {
+		case err != nil:
+			return nil, err
+		case code == 0:
+			return out, nil
+		case code == errSpace && capacity < 1<<30:
+			continue
+		}
+		return nil, &dl.ExecuteError{Plugin: path, Code: int(int32(code))}
+	}
+}
+
+// executeOnce calls plugin_execute once: one block from alloc holds the
+// ctx, the input and capacity bytes of output.
+func executeOnce(ctx context.Context, in instance, path string, input []byte, capacity uint64) ([]byte, uint32, error) {
+	size := ctxSize + uint64(len(input)) + capacity
+	if size > 1<<32-1 {
+		return nil, 0, fmt.Errorf("%s: %d bytes of input do not fit a 32-bit memory", path, len(input))
+	}
+	block, err := in.call(ctx, exportAlloc, uint32(size))
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: alloc: %w", path, err)
+	}
+	mem := in.memory()
+	if block == 0 || uint64(block)+size > uint64(len(mem)) {
+		return nil, 0, fmt.Errorf("%s: alloc(%d) failed: the module's memory is full (%d bytes now)", path, size, len(mem))
+	}
+	inAt, outAt := block+ctxSize, block+ctxSize+uint32(len(input))
+	copy(mem[inAt:], input)
+	for i, word := range []uint32{inAt, uint32(len(input)), outAt, uint32(capacity), 0} {
+		le.PutUint32(mem[block+uint32(4*i):], word)
+	}
+	code, err := in.call(ctx, exportExecute, block)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: plugin_execute: %w", path, err)
+	}
+	mem = in.memory()
+	var out []byte
+	if code == 0 {
+		n := uint64(le.Uint32(mem[block+16:]))
+		if n > capacity {
+			return nil, 0, fmt.Errorf("%s: plugin_execute wrote out_len %d past out_cap %d", path, n, capacity)
+		}
+		out = append([]byte(nil), mem[outAt:uint64(outAt)+n]...)
+	}
+	if _, err := in.call(ctx, exportFree, block); err != nil {
+		return nil, 0, fmt.Errorf("%s: free: %w", path, err)
+	}
+	return out, code, nil
+}
+
+// errMissingExport says a module does not follow the contract.
+func errMissingExport(path, name string) error {
+	return fmt.Errorf("%s does not follow the plugin contract: no exported %s", path, name)
+}
+
+var errClosed = errors.New("plugin already closed")

@@ -1,0 +1,155 @@
+package wasm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/elfx/elfx/dl"
+)
+
+// Wazero loads plugins with wazero, a WebAssembly runtime in pure Go
+// (compiled ahead of time to machine code where wazero has a compiler,
+// amd64 and arm64, interpreted elsewhere). Calls go through
+// Function.CallWithStack with a stack kept per plugin, wazero's fast path:
+// Call allocates its parameters and results on every call.
+//
+// The module gets WASI preview 1 with nothing granted: no arguments, no
+// environment, no directories, standard streams discarded. A context done
+// during a call closes the module (RuntimeConfig.WithCloseOnContextDone),
+// which is how a deadline ends a plugin that never returns.
+type Wazero struct {
+	// MemoryPages caps the linear memory in 64 KiB pages;
+	// 0 means DefaultMemoryPages.
+	MemoryPages uint32
+	// Uninterruptible compiles the module without the check wazero puts
+	// at every loop's head so that a done context can end a call: the
+	// check is a call into Go, which makes loop-heavy code many times
+	// slower (BenchmarkWazero), but without it a plugin that never
+	// returns can only be stopped with its process.
+	Uninterruptible bool
+}
+
+func (Wazero) Name() string { return "wazero" }
+
+type wazeroPlugin struct {
+	path    string
+	runtime wazero.Runtime
+	module  api.Module
+	exports map[string]api.Function
+	stack   []uint64
+	info    dl.PluginInfo
+}
+
+// Load compiles and instantiates the module at path, runs its
+// _initialize (a WASI reactor's constructor) if it has one, and checks
+// the contract's exports.
+func (w Wazero) Load(path string) (dl.Plugin, error) {
+	ctx := context.Background()
+	code, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pages := w.MemoryPages
+	if pages == 0 {
+		pages = DefaultMemoryPages
+	}
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
+		WithMemoryLimitPages(pages).
+		WithCloseOnContextDone(!w.Uninterruptible))
+	p, err := instantiateWazero(ctx, r, path, code)
+	if err != nil {
+		r.Close(ctx)
+		return nil, err
+	}
+	return p, nil
+}
+
+func instantiateWazero(ctx context.Context, r wazero.Runtime, path string, code []byte) (*wazeroPlugin, error) {
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+		return nil, fmt.Errorf("wazero: WASI: %w", err)
+	}
+	compiled, err := r.CompileModule(ctx, code)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	config := wazero.NewModuleConfig().WithName("")
+	if _, ok := compiled.ExportedFunctions()["_initialize"]; ok {
+		config = config.WithStartFunctions("_initialize")
+	} else {
+		config = config.WithStartFunctions()
+	}
+	m, err := r.InstantiateModule(ctx, compiled, config)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	p := &wazeroPlugin{path: path, runtime: r, module: m, exports: map[string]api.Function{}, stack: make([]uint64, 1)}
+	if m.ExportedMemory(exportMemory) == nil {
+		return nil, errMissingExport(path, "memory")
+	}
+	for _, name := range []string{exportAlloc, exportFree, exportInfo, exportExecute} {
+		f := m.ExportedFunction(name)
+		if f == nil {
+			return nil, errMissingExport(path, "function "+name)
+		}
+		p.exports[name] = f
+	}
+	if p.info, err = readInfo(ctx, p, path); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *wazeroPlugin) call(ctx context.Context, name string, args ...uint32) (uint32, error) {
+	for i, a := range args {
+		p.stack[i] = api.EncodeU32(a)
+	}
+	if err := p.exports[name].CallWithStack(ctx, p.stack); err != nil {
+		return 0, wazeroError(ctx, err)
+	}
+	return api.DecodeU32(p.stack[0]), nil
+}
+
+// wazeroError says why a call ended: the context's deadline or
+// cancellation (wazero reports both as an exit with its own codes), the
+// module exiting, or a trap.
+func wazeroError(ctx context.Context, err error) error {
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch exit.ExitCode() {
+		case sys.ExitCodeDeadlineExceeded, sys.ExitCodeContextCanceled:
+			return fmt.Errorf("stopped (%w); the module is closed", ctx.Err())
+		}
+		return fmt.Errorf("the module exited with status %d", exit.ExitCode())
+	}
+	return fmt.Errorf("trap: %w", err)
+}
+
+func (p *wazeroPlugin) memory() []byte {
+	m := p.module.ExportedMemory(exportMemory)
+	b, _ := m.Read(0, m.Size())
+	return b
+}
+
+func (p *wazeroPlugin) Info() dl.PluginInfo { return p.info }
+
+func (p *wazeroPlugin) Execute(ctx context.Context, input []byte) ([]byte, error) {
+	if p.module == nil {
+		return nil, errClosed
+	}
+	return execute(ctx, p, p.path, input)
+}
+
+func (p *wazeroPlugin) Close() error {
+	if p.module == nil {
+		return errClosed
+	}
+	p.module = nil
+	return p.runtime.Close(context.Background())
+}

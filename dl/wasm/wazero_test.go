@@ -1,0 +1,74 @@
+package wasm_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/elfx/elfx/dl"
+	"github.com/elfx/elfx/dl/dltest"
+	"github.com/elfx/elfx/dl/wasm"
+	"github.com/elfx/elfx/fixtures"
+)
+
+func wasmPlugins(t testing.TB) dltest.Plugins {
+	return dltest.Plugins{
+		Transform:  fixtures.WasmPlugin(t, "transform"),
+		NotAPlugin: fixtures.WasmPlugin(t, "noinfo"),
+		Failing:    fixtures.WasmPlugin(t, "misbehave"),
+	}
+}
+
+func TestWazero(t *testing.T) {
+	dltest.Run(t, wasm.Wazero{}, wasmPlugins(t))
+}
+
+// TestWazeroMisbehaving: a trap is an error and leaves the plugin usable;
+// a loop ends at the context's deadline, closing the module.
+func TestWazeroMisbehaving(t *testing.T) {
+	p, err := wasm.Wazero{}.Load(fixtures.WasmPlugin(t, "misbehave"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Execute(context.Background(), []byte("trap")); err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Errorf("Execute of a trapping plugin: %v, want the trap", err)
+	}
+	var ee *dl.ExecuteError
+	if _, err := p.Execute(context.Background(), []byte("x")); !errors.As(err, &ee) {
+		t.Errorf("after a trap, Execute = %v, want the plugin's error code", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = p.Execute(ctx, []byte("loop"))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Execute of a looping plugin: %v, want the deadline", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the loop ran %v past a deadline of 200ms", d)
+	}
+}
+
+// TestWazeroMemoryLimit: a plugin cannot grow its memory past the cap.
+func TestWazeroMemoryLimit(t *testing.T) {
+	p, err := wasm.Wazero{MemoryPages: 16}.Load(fixtures.WasmPlugin(t, "transform"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Execute(context.Background(), make([]byte, 100<<10)); err != nil {
+		t.Errorf("100 KiB in 1 MiB of memory: %v", err)
+	}
+	if _, err := p.Execute(context.Background(), make([]byte, 2<<20)); err == nil || !strings.Contains(err.Error(), "memory is full") {
+		t.Errorf("2 MiB in 1 MiB of memory: %v, want the memory full", err)
+	}
+}
+
+func BenchmarkWazero(b *testing.B) {
+	mod := fixtures.WasmPlugin(b, "transform")
+	b.Run("interruptible", func(b *testing.B) { dltest.Benchmark(b, wasm.Wazero{}, mod) })
+	b.Run("uninterruptible", func(b *testing.B) { dltest.Benchmark(b, wasm.Wazero{Uninterruptible: true}, mod) })
+}
