@@ -11,11 +11,13 @@ DEMO_DIR := build/demo
 all: build
 
 # elfx-runner is the child elfx starts to watch a live process (lazy
-# --live); it calls C through purego, which links it against libc, so it
-# is a program of its own and elfx stays static.
+# --live) and to run plugins (run); it calls C, which links it against
+# libc, so it is a program of its own and elfx stays static. It is built
+# with cgo where there is a C compiler, which gives it the cgo and Go
+# plugin runners; without, it has purego and wazero.
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/elfx
-	CGO_ENABLED=0 $(GO) build -o bin/elfx-runner ./cmd/elfx-runner
+	$(GO) build -o bin/elfx-runner ./cmd/elfx-runner
 
 # Tests compile their fixtures from fixtures/ with `go env CC` and compare
 # against readelf; tests whose tool is missing skip and say why.

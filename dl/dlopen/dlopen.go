@@ -86,31 +86,23 @@ func (p *plugin) Info() dl.PluginInfo { return p.info }
 // ctxSize is sizeof(elfx_plugin_ctx) on a 64-bit machine: five words.
 const ctxSize = 5 * 8
 
-// Execute copies input into C memory, gives plugin_execute an output
-// buffer of the input's size plus 64 KiB, and doubles it while the
-// plugin answers that it is too small (ELFX_E_SPACE).
+// Execute copies input into C memory and runs plugin_execute on it with
+// the output buffer grown as the plugin asks (dl.ExecuteGrowing).
 func (p *plugin) Execute(ctx context.Context, input []byte) ([]byte, error) {
-	const errSpace = 2
-	for capacity := len(input) + 64<<10; ; capacity *= 2 {
-		out, code := p.run(input, capacity)
-		switch {
-		case code == 0:
-			return out, nil
-		case code == errSpace && capacity < 1<<30:
-			continue
-		}
-		return nil, &dl.ExecuteError{Plugin: p.path, Code: code}
-	}
+	return dl.ExecuteGrowing(p.path, len(input), func(capacity int) ([]byte, int, error) {
+		return p.run(input, capacity)
+	})
 }
 
 // run calls plugin_execute once with an output buffer of capacity bytes.
-func (p *plugin) run(input []byte, capacity int) ([]byte, int) {
-	mem, _, _ := purego.SyscallN(malloc, uintptr(ctxSize+len(input)+capacity))
+func (p *plugin) run(input []byte, capacity int) ([]byte, int, error) {
+	size := ctxSize + len(input) + capacity
+	mem, _, _ := purego.SyscallN(malloc, uintptr(size))
 	if mem == 0 {
-		return nil, -1
+		return nil, 0, fmt.Errorf("%s: malloc(%d) failed", p.path, size)
 	}
 	defer purego.SyscallN(cfree, mem)
-	buf := unsafe.Slice((*byte)(cMemory(mem)), ctxSize+len(input)+capacity)
+	buf := unsafe.Slice((*byte)(cMemory(mem)), size)
 	in, out := buf[ctxSize:ctxSize+len(input)], buf[ctxSize+len(input):]
 	copy(in, input)
 	le := binary.NativeEndian
@@ -121,13 +113,13 @@ func (p *plugin) run(input []byte, capacity int) ([]byte, int) {
 	le.PutUint64(buf[32:], 0)
 	r, _, _ := purego.SyscallN(p.execute, mem)
 	if code := int(int32(r)); code != 0 {
-		return nil, code
+		return nil, code, nil
 	}
 	n := le.Uint64(buf[32:])
 	if n > uint64(capacity) {
-		return nil, -2
+		return nil, 0, fmt.Errorf("%s: plugin_execute wrote out_len %d past out_cap %d", p.path, n, capacity)
 	}
-	return append([]byte(nil), out[:n]...), 0
+	return append([]byte(nil), out[:n]...), 0, nil
 }
 
 func (p *plugin) Close() error {

@@ -42,9 +42,6 @@ type instance interface {
 // ctxSize is sizeof(elfx_plugin_ctx) on wasm32: five 32-bit words.
 const ctxSize = 5 * 4
 
-// errSpace is ELFX_E_SPACE: the output buffer is too small.
-const errSpace = 2
-
 var le = binary.LittleEndian // WebAssembly memory is little-endian
 
 // readInfo reads plugin_get_info's {name, version}.
@@ -78,21 +75,13 @@ func cString(mem []byte, p uint32) (string, error) {
 	return "", fmt.Errorf("string at %#x is not NUL-terminated inside the memory", p)
 }
 
-// execute runs plugin_execute on input with an output buffer of the
-// input's size plus 64 KiB, doubled while the plugin answers ELFX_E_SPACE.
+// execute runs plugin_execute on input with the output buffer grown as
+// the plugin asks (dl.ExecuteGrowing).
 func execute(ctx context.Context, in instance, path string, input []byte) ([]byte, error) {
-	for capacity := uint64(len(input)) + 64<<10; ; capacity *= 2 {
-		out, code, err := executeOnce(ctx, in, path, input, capacity)
-		switch {
-		case err != nil:
-			return nil, err
-		case code == 0:
-			return out, nil
-		case code == errSpace && capacity < 1<<30:
-			continue
-		}
-		return nil, &dl.ExecuteError{Plugin: path, Code: int(int32(code))}
-	}
+	return dl.ExecuteGrowing(path, len(input), func(capacity int) ([]byte, int, error) {
+		out, code, err := executeOnce(ctx, in, path, input, uint64(capacity))
+		return out, int(int32(code)), err
+	})
 }
 
 // executeOnce calls plugin_execute once: one block from alloc holds the
