@@ -25,10 +25,14 @@ func TestWazero(t *testing.T) {
 	dltest.Run(t, wasm.Wazero{}, wasmPlugins(t))
 }
 
-// TestWazeroMisbehaving: a trap is an error and leaves the plugin usable;
-// a loop ends at the context's deadline, closing the module.
 func TestWazeroMisbehaving(t *testing.T) {
-	p, err := wasm.Wazero{}.Load(fixtures.WasmPlugin(t, "misbehave"))
+	testMisbehaving(t, wasm.Wazero{})
+}
+
+// testMisbehaving: a trap is an error and leaves the plugin usable; a
+// loop ends at the context's deadline.
+func testMisbehaving(t *testing.T, l dl.Loader) {
+	p, err := l.Load(fixtures.WasmPlugin(t, "misbehave"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,9 +56,14 @@ func TestWazeroMisbehaving(t *testing.T) {
 	}
 }
 
-// TestWazeroMemoryLimit: a plugin cannot grow its memory past the cap.
 func TestWazeroMemoryLimit(t *testing.T) {
-	p, err := wasm.Wazero{MemoryPages: 16}.Load(fixtures.WasmPlugin(t, "transform"))
+	testMemoryLimit(t, wasm.Wazero{MemoryPages: 16})
+}
+
+// testMemoryLimit: a plugin cannot grow its memory past the cap of l,
+// 16 pages.
+func testMemoryLimit(t *testing.T, l dl.Loader) {
+	p, err := l.Load(fixtures.WasmPlugin(t, "transform"))
 	if err != nil {
 		t.Fatal(err)
 	}

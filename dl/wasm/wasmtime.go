@@ -1,0 +1,141 @@
+//go:build cgo && (linux || darwin) && (amd64 || arm64)
+
+package wasm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+
+	"github.com/elfx/elfx/dl"
+)
+
+// Wasmtime loads plugins with wasmtime-go, Wasmtime's C API through cgo
+// (Cranelift compiles the module ahead of the first call). Calls go
+// through Func.Call, the only call path wasmtime-go has: a cgo call
+// with the arguments boxed as Go interfaces.
+//
+// The module gets WASI preview 1 with nothing granted: no arguments, no
+// environment, no directories, standard streams closed. Deadlines use
+// epoch interruption, a counter the compiled code compares at every
+// loop's head and function entry: a done context increments it and the
+// call traps.
+type Wasmtime struct {
+	// MemoryPages caps the linear memory in 64 KiB pages;
+	// 0 means DefaultMemoryPages.
+	MemoryPages uint32
+}
+
+func (Wasmtime) Name() string { return "wasmtime" }
+
+type wasmtimePlugin struct {
+	path    string
+	engine  *wasmtime.Engine
+	store   *wasmtime.Store
+	mem     *wasmtime.Memory
+	exports map[string]*wasmtime.Func
+	info    dl.PluginInfo
+}
+
+// Load compiles and instantiates the module at path, runs its
+// _initialize (a WASI reactor's constructor) if it has one, and checks
+// the contract's exports.
+func (w Wasmtime) Load(path string) (dl.Plugin, error) {
+	code, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	config := wasmtime.NewConfig()
+	config.SetEpochInterruption(true)
+	engine := wasmtime.NewEngineWithConfig(config)
+	module, err := wasmtime.NewModule(engine, code)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	store := wasmtime.NewStore(engine)
+	pages := w.MemoryPages
+	if pages == 0 {
+		pages = DefaultMemoryPages
+	}
+	store.Limiter(int64(pages)<<16, -1, -1, -1, -1)
+	store.SetWasi(wasmtime.NewWasiConfig())
+	store.SetEpochDeadline(1)
+	linker := wasmtime.NewLinker(engine)
+	if err := linker.DefineWasi(); err != nil {
+		return nil, fmt.Errorf("wasmtime: WASI: %w", err)
+	}
+	inst, err := linker.Instantiate(store, module)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	p := &wasmtimePlugin{path: path, engine: engine, store: store, exports: map[string]*wasmtime.Func{}}
+	if ext := inst.GetExport(store, exportMemory); ext != nil {
+		p.mem = ext.Memory()
+	}
+	if p.mem == nil {
+		return nil, errMissingExport(path, "memory")
+	}
+	if init := inst.GetFunc(store, "_initialize"); init != nil {
+		if _, err := init.Call(store); err != nil {
+			return nil, fmt.Errorf("%s: _initialize: %w", path, err)
+		}
+	}
+	for _, name := range []string{exportAlloc, exportFree, exportInfo, exportExecute} {
+		f := inst.GetFunc(store, name)
+		if f == nil {
+			return nil, errMissingExport(path, "function "+name)
+		}
+		p.exports[name] = f
+	}
+	if p.info, err = readInfo(context.Background(), p, path); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *wasmtimePlugin) call(ctx context.Context, name string, args ...uint32) (uint32, error) {
+	boxed := make([]any, len(args))
+	for i, a := range args {
+		boxed[i] = int32(a)
+	}
+	p.store.SetEpochDeadline(1)
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, p.engine.IncrementEpoch)
+		defer stop()
+	}
+	r, err := p.exports[name].Call(p.store, boxed...)
+	if err != nil {
+		var trap *wasmtime.Trap
+		if ctx.Err() != nil && errors.As(err, &trap) {
+			return 0, fmt.Errorf("stopped (%w)", ctx.Err())
+		}
+		return 0, fmt.Errorf("trap: %w", err)
+	}
+	if r, ok := r.(int32); ok {
+		return uint32(r), nil
+	}
+	return 0, nil
+}
+
+func (p *wasmtimePlugin) memory() []byte { return p.mem.UnsafeData(p.store) }
+
+func (p *wasmtimePlugin) Info() dl.PluginInfo { return p.info }
+
+func (p *wasmtimePlugin) Execute(ctx context.Context, input []byte) ([]byte, error) {
+	if p.store == nil {
+		return nil, errClosed
+	}
+	return execute(ctx, p, p.path, input)
+}
+
+func (p *wasmtimePlugin) Close() error {
+	if p.store == nil {
+		return errClosed
+	}
+	p.store.Close()
+	p.store = nil
+	return nil
+}
