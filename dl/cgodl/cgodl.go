@@ -40,6 +40,9 @@ type plugin struct {
 	handle  unsafe.Pointer
 	execute unsafe.Pointer
 	info    dl.PluginInfo
+	// buf is C memory the calls share: the ctx, the input, then the
+	// output; it grows as calls need and is freed by Close.
+	buf []byte
 }
 
 // dlerror returns the loader's last error message.
@@ -93,44 +96,73 @@ func (p *plugin) Info() dl.PluginInfo { return p.info }
 // buffer grown as the plugin asks (dl.ExecuteGrowing).
 func (p *plugin) Execute(ctx context.Context, input []byte) ([]byte, error) {
 	if p.handle == nil {
-		return nil, errors.New("plugin already closed")
+		return nil, errClosed
 	}
 	return dl.ExecuteGrowing(p.path, len(input), func(capacity int) ([]byte, int, error) {
 		return p.run(input, capacity)
 	})
 }
 
-// run calls plugin_execute once with an output buffer of capacity bytes.
+// run calls plugin_execute once with room for at least capacity bytes of
+// output.
 func (p *plugin) run(input []byte, capacity int) ([]byte, int, error) {
-	size := C.sizeof_elfx_plugin_ctx + len(input) + capacity
-	mem := C.malloc(C.size_t(size))
-	if mem == nil {
-		return nil, 0, fmt.Errorf("%s: malloc(%d) failed", p.path, size)
+	const ctxSize = C.sizeof_elfx_plugin_ctx
+	if err := p.reserve(ctxSize + len(input) + capacity); err != nil {
+		return nil, 0, err
 	}
-	defer C.free(mem)
-	buf := unsafe.Slice((*byte)(mem), size)
-	in, out := buf[C.sizeof_elfx_plugin_ctx:][:len(input)], buf[C.sizeof_elfx_plugin_ctx+len(input):]
+	in, out := p.buf[ctxSize:ctxSize+len(input)], p.buf[ctxSize+len(input):]
 	copy(in, input)
-	c := (*C.elfx_plugin_ctx)(mem)
+	c := (*C.elfx_plugin_ctx)(unsafe.Pointer(unsafe.SliceData(p.buf)))
 	*c = C.elfx_plugin_ctx{
 		in:      (*C.uchar)(unsafe.Pointer(unsafe.SliceData(in))),
 		in_len:  C.size_t(len(input)),
 		out:     (*C.uchar)(unsafe.Pointer(unsafe.SliceData(out))),
-		out_cap: C.size_t(capacity),
+		out_cap: C.size_t(len(out)),
 	}
-	if code := int(C.elfx_call_execute(p.execute, c)); code != 0 {
+	if code := p.rawExecute(); code != 0 {
 		return nil, code, nil
 	}
-	if n := int(c.out_len); n <= capacity {
+	if n := int(c.out_len); n <= len(out) {
 		return append([]byte(nil), out[:n]...), 0, nil
 	}
-	return nil, 0, fmt.Errorf("%s: plugin_execute wrote out_len %d past out_cap %d", p.path, c.out_len, capacity)
+	return nil, 0, fmt.Errorf("%s: plugin_execute wrote out_len %d past out_cap %d", p.path, c.out_len, len(out))
 }
+
+// rawExecute calls plugin_execute on the ctx at the start of buf.
+func (p *plugin) rawExecute() int {
+	return int(C.elfx_call_execute(p.execute, (*C.elfx_plugin_ctx)(unsafe.Pointer(unsafe.SliceData(p.buf)))))
+}
+
+// reserve makes buf at least size bytes, at least doubling it when it
+// must grow.
+func (p *plugin) reserve(size int) error {
+	if size <= len(p.buf) {
+		return nil
+	}
+	size = max(size, 2*len(p.buf))
+	p.release()
+	mem := C.malloc(C.size_t(size))
+	if mem == nil {
+		return fmt.Errorf("%s: malloc(%d) failed", p.path, size)
+	}
+	p.buf = unsafe.Slice((*byte)(mem), size)
+	return nil
+}
+
+func (p *plugin) release() {
+	if p.buf != nil {
+		C.free(unsafe.Pointer(unsafe.SliceData(p.buf)))
+		p.buf = nil
+	}
+}
+
+var errClosed = errors.New("plugin already closed")
 
 func (p *plugin) Close() error {
 	if p.handle == nil {
-		return errors.New("plugin already closed")
+		return errClosed
 	}
+	p.release()
 	h := p.handle
 	p.handle = nil
 	if C.dlclose(h) != 0 {

@@ -51,6 +51,9 @@ type plugin struct {
 	handle  uintptr
 	execute uintptr
 	info    dl.PluginInfo
+	// buf is C memory the calls share: the ctx, the input, then the
+	// output; it grows as calls need and is freed by Close.
+	buf []byte
 }
 
 // Load dlopens path and checks it follows the contract.
@@ -89,43 +92,69 @@ const ctxSize = 5 * 8
 // Execute copies input into C memory and runs plugin_execute on it with
 // the output buffer grown as the plugin asks (dl.ExecuteGrowing).
 func (p *plugin) Execute(ctx context.Context, input []byte) ([]byte, error) {
+	if p.handle == 0 {
+		return nil, errClosed
+	}
 	return dl.ExecuteGrowing(p.path, len(input), func(capacity int) ([]byte, int, error) {
 		return p.run(input, capacity)
 	})
 }
 
-// run calls plugin_execute once with an output buffer of capacity bytes.
+// run calls plugin_execute once with room for at least capacity bytes of
+// output.
 func (p *plugin) run(input []byte, capacity int) ([]byte, int, error) {
-	size := ctxSize + len(input) + capacity
-	mem, _, _ := purego.SyscallN(malloc, uintptr(size))
-	if mem == 0 {
-		return nil, 0, fmt.Errorf("%s: malloc(%d) failed", p.path, size)
+	if err := p.reserve(ctxSize + len(input) + capacity); err != nil {
+		return nil, 0, err
 	}
-	defer purego.SyscallN(cfree, mem)
-	buf := unsafe.Slice((*byte)(cMemory(mem)), size)
-	in, out := buf[ctxSize:ctxSize+len(input)], buf[ctxSize+len(input):]
+	in, out := p.buf[ctxSize:ctxSize+len(input)], p.buf[ctxSize+len(input):]
 	copy(in, input)
 	le := binary.NativeEndian
-	le.PutUint64(buf[0:], uint64(uintptr(unsafe.Pointer(unsafe.SliceData(in)))))
-	le.PutUint64(buf[8:], uint64(len(input)))
-	le.PutUint64(buf[16:], uint64(uintptr(unsafe.Pointer(unsafe.SliceData(out)))))
-	le.PutUint64(buf[24:], uint64(capacity))
-	le.PutUint64(buf[32:], 0)
-	r, _, _ := purego.SyscallN(p.execute, mem)
+	le.PutUint64(p.buf[0:], uint64(uintptr(unsafe.Pointer(unsafe.SliceData(in)))))
+	le.PutUint64(p.buf[8:], uint64(len(input)))
+	le.PutUint64(p.buf[16:], uint64(uintptr(unsafe.Pointer(unsafe.SliceData(out)))))
+	le.PutUint64(p.buf[24:], uint64(len(out)))
+	le.PutUint64(p.buf[32:], 0)
+	r, _, _ := purego.SyscallN(p.execute, uintptr(unsafe.Pointer(unsafe.SliceData(p.buf))))
 	if code := int(int32(r)); code != 0 {
 		return nil, code, nil
 	}
-	n := le.Uint64(buf[32:])
-	if n > uint64(capacity) {
-		return nil, 0, fmt.Errorf("%s: plugin_execute wrote out_len %d past out_cap %d", p.path, n, capacity)
+	n := le.Uint64(p.buf[32:])
+	if n > uint64(len(out)) {
+		return nil, 0, fmt.Errorf("%s: plugin_execute wrote out_len %d past out_cap %d", p.path, n, len(out))
 	}
 	return append([]byte(nil), out[:n]...), 0, nil
 }
 
+// reserve makes buf at least size bytes, at least doubling it when it
+// must grow.
+func (p *plugin) reserve(size int) error {
+	if size <= len(p.buf) {
+		return nil
+	}
+	size = max(size, 2*len(p.buf))
+	p.release()
+	mem, _, _ := purego.SyscallN(malloc, uintptr(size))
+	if mem == 0 {
+		return fmt.Errorf("%s: malloc(%d) failed", p.path, size)
+	}
+	p.buf = unsafe.Slice((*byte)(cMemory(mem)), size)
+	return nil
+}
+
+func (p *plugin) release() {
+	if p.buf != nil {
+		purego.SyscallN(cfree, uintptr(unsafe.Pointer(unsafe.SliceData(p.buf))))
+		p.buf = nil
+	}
+}
+
+var errClosed = errors.New("plugin already closed")
+
 func (p *plugin) Close() error {
 	if p.handle == 0 {
-		return errors.New("plugin already closed")
+		return errClosed
 	}
+	p.release()
 	err := purego.Dlclose(p.handle)
 	p.handle = 0
 	return err

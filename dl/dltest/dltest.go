@@ -115,3 +115,27 @@ func sizeName(n int) string {
 	}
 	return fmt.Sprintf("%dB", n)
 }
+
+// BenchmarkCall measures the runner's own cost on a call: p.Execute on an
+// empty input ("execute") against raw, the same plugin_execute called
+// straight through the runner's mechanism on a ctx p has prepared
+// ("raw"). The difference is what the runner adds: copies, checks, the
+// output's allocation.
+func BenchmarkCall(b *testing.B, p dl.Plugin, raw func()) {
+	ctx := context.Background()
+	if _, err := p.Execute(ctx, nil); err != nil { // prepares the ctx raw reuses
+		b.Fatal(err)
+	}
+	b.Run("raw", func(b *testing.B) {
+		for b.Loop() {
+			raw()
+		}
+	})
+	b.Run("execute", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := p.Execute(ctx, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -75,52 +75,72 @@ func cString(mem []byte, p uint32) (string, error) {
 	return "", fmt.Errorf("string at %#x is not NUL-terminated inside the memory", p)
 }
 
-// execute runs plugin_execute on input with the output buffer grown as
-// the plugin asks (dl.ExecuteGrowing).
-func execute(ctx context.Context, in instance, path string, input []byte) ([]byte, error) {
+// block is the part of a module's memory its calls share, from its
+// alloc: the ctx, the input, then the output. It grows as calls need.
+type block struct{ at, size uint32 }
+
+// execute runs plugin_execute on input in b with the output buffer grown
+// as the plugin asks (dl.ExecuteGrowing).
+func execute(ctx context.Context, in instance, b *block, path string, input []byte) ([]byte, error) {
 	return dl.ExecuteGrowing(path, len(input), func(capacity int) ([]byte, int, error) {
-		out, code, err := executeOnce(ctx, in, path, input, uint64(capacity))
+		out, code, err := executeOnce(ctx, in, b, path, input, uint64(capacity))
 		return out, int(int32(code)), err
 	})
 }
 
-// executeOnce calls plugin_execute once: one block from alloc holds the
-// ctx, the input and capacity bytes of output.
-func executeOnce(ctx context.Context, in instance, path string, input []byte, capacity uint64) ([]byte, uint32, error) {
-	size := ctxSize + uint64(len(input)) + capacity
-	if size > 1<<32-1 {
-		return nil, 0, fmt.Errorf("%s: %d bytes of input do not fit a 32-bit memory", path, len(input))
-	}
-	block, err := in.call(ctx, exportAlloc, uint32(size))
-	if err != nil {
-		return nil, 0, fmt.Errorf("%s: alloc: %w", path, err)
+// executeOnce calls plugin_execute once with room for at least capacity
+// bytes of output.
+func executeOnce(ctx context.Context, in instance, b *block, path string, input []byte, capacity uint64) ([]byte, uint32, error) {
+	if err := b.reserve(ctx, in, path, ctxSize+uint64(len(input))+capacity); err != nil {
+		return nil, 0, err
 	}
 	mem := in.memory()
-	if block == 0 || uint64(block)+size > uint64(len(mem)) {
-		return nil, 0, fmt.Errorf("%s: alloc(%d) failed: the module's memory is full (%d bytes now)", path, size, len(mem))
-	}
-	inAt, outAt := block+ctxSize, block+ctxSize+uint32(len(input))
+	inAt, outAt := b.at+ctxSize, b.at+ctxSize+uint32(len(input))
+	outCap := b.size - ctxSize - uint32(len(input))
 	copy(mem[inAt:], input)
-	for i, word := range []uint32{inAt, uint32(len(input)), outAt, uint32(capacity), 0} {
-		le.PutUint32(mem[block+uint32(4*i):], word)
+	for i, word := range []uint32{inAt, uint32(len(input)), outAt, outCap, 0} {
+		le.PutUint32(mem[b.at+uint32(4*i):], word)
 	}
-	code, err := in.call(ctx, exportExecute, block)
+	code, err := in.call(ctx, exportExecute, b.at)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: plugin_execute: %w", path, err)
 	}
+	if code != 0 {
+		return nil, code, nil
+	}
 	mem = in.memory()
-	var out []byte
-	if code == 0 {
-		n := uint64(le.Uint32(mem[block+16:]))
-		if n > capacity {
-			return nil, 0, fmt.Errorf("%s: plugin_execute wrote out_len %d past out_cap %d", path, n, capacity)
+	n := le.Uint32(mem[b.at+16:])
+	if n > outCap {
+		return nil, 0, fmt.Errorf("%s: plugin_execute wrote out_len %d past out_cap %d", path, n, outCap)
+	}
+	return append([]byte(nil), mem[outAt:outAt+n]...), 0, nil
+}
+
+// reserve makes b at least size bytes: it frees b and allocates a block
+// of at least twice the size when it must grow.
+func (b *block) reserve(ctx context.Context, in instance, path string, size uint64) error {
+	if size <= uint64(b.size) {
+		return nil
+	}
+	size = max(size, 2*uint64(b.size))
+	if size > 1<<32-1 {
+		return fmt.Errorf("%s: a block of %d bytes does not fit a 32-bit memory", path, size)
+	}
+	if b.at != 0 {
+		if _, err := in.call(ctx, exportFree, b.at); err != nil {
+			return fmt.Errorf("%s: free: %w", path, err)
 		}
-		out = append([]byte(nil), mem[outAt:uint64(outAt)+n]...)
+		*b = block{}
 	}
-	if _, err := in.call(ctx, exportFree, block); err != nil {
-		return nil, 0, fmt.Errorf("%s: free: %w", path, err)
+	at, err := in.call(ctx, exportAlloc, uint32(size))
+	if err != nil {
+		return fmt.Errorf("%s: alloc: %w", path, err)
 	}
-	return out, code, nil
+	if at == 0 || uint64(at)+size > uint64(len(in.memory())) {
+		return fmt.Errorf("%s: alloc(%d) failed: the module's memory is full (%d bytes now)", path, size, len(in.memory()))
+	}
+	*b = block{at: at, size: uint32(size)}
+	return nil
 }
 
 // errMissingExport says a module does not follow the contract.

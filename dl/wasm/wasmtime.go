@@ -38,6 +38,7 @@ type wasmtimePlugin struct {
 	mem     *wasmtime.Memory
 	exports map[string]*wasmtime.Func
 	info    dl.PluginInfo
+	buf     block
 }
 
 // Load compiles and instantiates the module at path, runs its
@@ -128,7 +129,7 @@ func (p *wasmtimePlugin) Execute(ctx context.Context, input []byte) ([]byte, err
 	if p.store == nil {
 		return nil, errClosed
 	}
-	return execute(ctx, p, p.path, input)
+	return execute(ctx, p, &p.buf, p.path, input)
 }
 
 func (p *wasmtimePlugin) Close() error {

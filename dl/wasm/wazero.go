@@ -42,9 +42,11 @@ type wazeroPlugin struct {
 	path    string
 	runtime wazero.Runtime
 	module  api.Module
+	mem     api.Memory
 	exports map[string]api.Function
 	stack   []uint64
 	info    dl.PluginInfo
+	buf     block
 }
 
 // Load compiles and instantiates the module at path, runs its
@@ -90,7 +92,7 @@ func instantiateWazero(ctx context.Context, r wazero.Runtime, path string, code 
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	p := &wazeroPlugin{path: path, runtime: r, module: m, exports: map[string]api.Function{}, stack: make([]uint64, 1)}
-	if m.ExportedMemory(exportMemory) == nil {
+	if p.mem = m.ExportedMemory(exportMemory); p.mem == nil {
 		return nil, errMissingExport(path, "memory")
 	}
 	for _, name := range []string{exportAlloc, exportFree, exportInfo, exportExecute} {
@@ -132,8 +134,7 @@ func wazeroError(ctx context.Context, err error) error {
 }
 
 func (p *wazeroPlugin) memory() []byte {
-	m := p.module.ExportedMemory(exportMemory)
-	b, _ := m.Read(0, m.Size())
+	b, _ := p.mem.Read(0, p.mem.Size())
 	return b
 }
 
@@ -143,7 +144,7 @@ func (p *wazeroPlugin) Execute(ctx context.Context, input []byte) ([]byte, error
 	if p.module == nil {
 		return nil, errClosed
 	}
-	return execute(ctx, p, p.path, input)
+	return execute(ctx, p, &p.buf, p.path, input)
 }
 
 func (p *wazeroPlugin) Close() error {

@@ -1,0 +1,19 @@
+//go:build cgo && (linux || darwin || freebsd)
+
+package goplugin
+
+import (
+	"testing"
+
+	"github.com/elfx/elfx/dl/dltest"
+	"github.com/elfx/elfx/fixtures"
+)
+
+func BenchmarkGoPluginCall(b *testing.B) {
+	l, err := GoPlugin{}.Load(fixtures.GoPlugin(b, "transform"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := l.(*goPlugin)
+	dltest.BenchmarkCall(b, p, func() { p.execute(nil) })
+}
