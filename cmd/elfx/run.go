@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -24,13 +25,15 @@ var runLoaders = []string{"goplugin", "purego", "cgo", "wasmtime", "wazero", "rp
 const stopGrace = 2 * time.Second
 
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "--loader goplugin|purego|cgo|wasmtime|wazero|rpc [--input FILE|-] [--isolate] [--info] [--timeout D] PLUGIN", stderr)
+	fs := newFlagSet("run", "--loader goplugin|purego|cgo|wasmtime|wazero|rpc [--input FILE|-] [--isolate] [--info] [--timeout D] [--watch [--reloads N]] PLUGIN", stderr)
 	loader := &oneOf{"", runLoaders}
 	fs.Var(loader, "loader", "the `loader` to run the plugin with: goplugin, purego, cgo, wasmtime, wazero or rpc")
 	input := fs.String("input", "-", "read the plugin's input from `FILE` (- for standard input)")
 	fs.Bool("isolate", true, "run the plugin in a child process, so that a crash leaves elfx alive and is reported with its signal (always so: the runners live in elfx-runner)")
 	info := fs.Bool("info", false, "print the plugin's name and version instead of running it")
-	timeout := fs.Duration("timeout", time.Minute, "stop the plugin when it has run this `long`")
+	timeout := fs.Duration("timeout", time.Minute, "stop the plugin when it has run this `long` (not with --watch)")
+	watch := fs.Bool("watch", false, "run the plugin again each time its file changes, reloading it, and report each reload's latency and the memory it leaves")
+	reloads := fs.Int("reloads", 0, "with --watch, stop after `N` reloads (0: run until interrupted)")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) != 1 || loader.value == "" {
 		fs.Usage()
@@ -47,9 +50,18 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout+stopGrace)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, runner, append(argv, paths[0])...)
 	var errs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = stdout, &errs
+	logs := io.Writer(&errs) // checked for a crash, then shown
+	if *watch {
+		// Reloads are reported as they happen, and only an interrupt ends
+		// the watch.
+		argv = append(argv, "--watch", "--reloads", strconv.Itoa(*reloads))
+		ctx, cancel = context.WithCancel(context.Background())
+		defer cancel()
+		logs = io.MultiWriter(stderr, &errs)
+	}
+	cmd := exec.CommandContext(ctx, runner, append(argv, paths[0])...)
+	cmd.Stdout, cmd.Stderr = stdout, logs
 	cmd.WaitDelay = stopGrace
 	switch {
 	case *info:
@@ -78,7 +90,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "elfx: %s crashed: %s; elfx is unharmed, the plugin ran in a child process\n", paths[0], sig)
 		return exitFinding
 	}
-	stderr.Write(errs.Bytes())
+	if !*watch {
+		stderr.Write(errs.Bytes())
+	}
 	switch {
 	case exit == nil:
 		return exitOK

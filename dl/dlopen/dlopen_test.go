@@ -28,3 +28,8 @@ func TestPurego(t *testing.T) {
 func BenchmarkPurego(b *testing.B) {
 	dltest.Benchmark(b, dlopen.Purego{}, cPlugins(b).Transform)
 }
+
+func TestPuregoReload(t *testing.T) {
+	ps := cPlugins(t)
+	dltest.Reload(t, dlopen.Purego{}, ps.Transform, ps.Failing)
+}

@@ -9,9 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/elfx/elfx/dl"
 	"github.com/elfx/elfx/fixtures"
@@ -138,4 +140,52 @@ func BenchmarkCall(b *testing.B, p dl.Plugin, raw func()) {
 			}
 		}
 	})
+}
+
+// Reload checks that dl.Watch reloads first's plugin as second when the
+// file changes: the watched file starts as a copy of first, is replaced
+// by second, and the second generation must say second's name.
+func Reload(t *testing.T, l dl.Loader, first, second string) []dl.Reload {
+	watched := filepath.Join(t.TempDir(), filepath.Base(first))
+	copyFile(t, watched, first)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var gens []dl.Reload
+	err := dl.Watch(ctx, l, watched, []byte("x"), 10*time.Millisecond, func(r dl.Reload) bool {
+		gens = append(gens, r)
+		if len(gens) == 1 {
+			// A rebuild: a new file renamed over the old, with a later
+			// modification time.
+			next := watched + ".new"
+			copyFile(t, next, second)
+			later := time.Now().Add(time.Second)
+			if err := os.Chtimes(next, later, later); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(next, watched); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return len(gens) < 2
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gens {
+		t.Log(g)
+	}
+	if len(gens) != 2 || gens[0].Info.Name == "" || gens[1].Info.Name == gens[0].Info.Name {
+		t.Fatalf("generations %v, want %s then another plugin", gens, gens[0].Info.Name)
+	}
+	return gens
+}
+
+func copyFile(t *testing.T, dst, src string) {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
 }

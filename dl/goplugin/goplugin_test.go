@@ -43,3 +43,9 @@ func TestGoPluginPanic(t *testing.T) {
 func BenchmarkGoPlugin(b *testing.B) {
 	dltest.Benchmark(b, goplugin.GoPlugin{}, fixtures.GoPlugin(b, "transform"))
 }
+
+// TestGoPluginReload: a Go plugin reloads when rebuilt under a plugin
+// path of its own; the first generation stays loaded.
+func TestGoPluginReload(t *testing.T) {
+	dltest.Reload(t, goplugin.GoPlugin{}, fixtures.GoPlugin(t, "transform"), fixtures.GoPlugin(t, "misbehave"))
+}

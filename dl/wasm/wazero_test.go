@@ -81,3 +81,7 @@ func BenchmarkWazero(b *testing.B) {
 	b.Run("interruptible", func(b *testing.B) { dltest.Benchmark(b, wasm.Wazero{}, mod) })
 	b.Run("uninterruptible", func(b *testing.B) { dltest.Benchmark(b, wasm.Wazero{Uninterruptible: true}, mod) })
 }
+
+func TestWazeroReload(t *testing.T) {
+	dltest.Reload(t, wasm.Wazero{}, fixtures.WasmPlugin(t, "transform"), fixtures.WasmPlugin(t, "misbehave"))
+}
