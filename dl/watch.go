@@ -71,7 +71,7 @@ func Watch(ctx context.Context, l Loader, path string, input []byte, interval ti
 			current, r.Err = l.Load(snapshot)
 			r.Took = time.Since(start)
 		}
-		r.RSS = residentBytes()
+		r.RSS = ResidentBytes()
 		if firstRSS == 0 {
 			firstRSS = r.RSS
 		}
@@ -126,9 +126,9 @@ func copyFile(dst, src string) error {
 	return out.Close()
 }
 
-// residentBytes is the process's resident set, from /proc/self/statm
+// ResidentBytes is the process's resident set, from /proc/self/statm
 // (pages), or 0 where there is none.
-func residentBytes() int64 {
+func ResidentBytes() int64 {
 	b, err := os.ReadFile("/proc/self/statm")
 	if err != nil {
 		return 0
