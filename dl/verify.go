@@ -86,39 +86,103 @@ func Verify(ctx context.Context, path string, cfg inspect.Config) (*Verification
 // interpreter's lookups are counted as unchecked.
 func Compare(pred *inspect.Bindings, log *DebugLog, partial bool) *Verification {
 	main := pred.LinkMap.Objects[0]
-	v := &Verification{File: main.Path}
 	name := func(o *inspect.Object) string {
 		if o == main && !strings.Contains(o.Path, "/") {
 			return "./" + o.Path
 		}
 		return o.Path
 	}
-	type ref struct{ from, symbol, version string }
-	predicted := map[ref]map[string]bool{}
 	objects := map[string]bool{}
 	for _, o := range pred.LinkMap.Objects {
 		objects[name(o)] = true
 	}
+	c := comparison{
+		v:       &Verification{File: main.Path},
+		name:    name,
+		partial: partial,
+		logged: func(from string) lookupKind {
+			if partial && !objects[from] {
+				return uncheckedLookup // dlopened while the program ran
+			}
+			return checkedLookup
+		},
+	}
+	return c.run(pred, log)
+}
+
+// CompareDlopen checks the lookups a dlopen made, as a program's loader
+// logged them, against their prediction (inspect.BindDlopen of d). Only
+// the lookups from the objects the dlopen loaded count; the program's own
+// are ignored. The library must have been opened with RTLD_NOW, which
+// makes all of them at once: a predicted lookup the loader did not make
+// is a mismatch.
+func CompareDlopen(d *inspect.Dlopened, pred *inspect.Bindings, log *DebugLog) *Verification {
+	loaded := map[string]bool{}
+	for _, o := range d.Loaded {
+		loaded[o.Path] = true
+	}
+	c := comparison{
+		v:    &Verification{File: d.Library.Path},
+		name: func(o *inspect.Object) string { return o.Path },
+		logged: func(from string) lookupKind {
+			if loaded[from] {
+				return checkedLookup
+			}
+			return ignoredLookup
+		},
+	}
+	return c.run(pred, log)
+}
+
+// lookupKind is what a comparison does with a lookup in the log.
+type lookupKind int
+
+const (
+	checkedLookup   lookupKind = iota
+	uncheckedLookup            // counted in Unchecked
+	ignoredLookup              // outside what is verified
+)
+
+// A comparison is the reference-by-reference check of Compare and
+// CompareDlopen.
+type comparison struct {
+	v       *Verification
+	name    func(*inspect.Object) string // as the loader names an object
+	logged  func(from string) lookupKind
+	partial bool // a lookup predicted but not logged is no mismatch
+}
+
+func (c *comparison) run(pred *inspect.Bindings, log *DebugLog) *Verification {
+	v := c.v
+	type ref struct{ from, symbol, version string }
+	predicted := map[ref]map[string]bool{}
 	for _, b := range pred.Bindings {
-		if (b.From.IsInterpreter() || b.Internal) && !partial {
+		if (b.From.IsInterpreter() || b.Internal) && !c.partial {
 			v.Unchecked++ // rtld's own lookups come after trace mode stops
 			continue
 		}
 		if b.To == nil && b.Weak {
 			continue // left at zero: the loader prints nothing
 		}
-		k := ref{name(b.From), b.Symbol, b.Version}
+		k := ref{c.name(b.From), b.Symbol, b.Version}
 		if predicted[k] == nil {
 			predicted[k] = map[string]bool{}
 		}
 		to := ""
 		if b.To != nil {
-			to = name(b.To)
+			to = c.name(b.To)
 		}
 		predicted[k][to] = true
 	}
 	loader := map[ref]map[string]bool{}
 	add := func(k ref, to string) {
+		switch c.logged(k.from) {
+		case uncheckedLookup:
+			v.Unchecked++
+			return
+		case ignoredLookup:
+			return
+		}
 		if loader[k] == nil {
 			loader[k] = map[string]bool{}
 		}
@@ -127,10 +191,6 @@ func Compare(pred *inspect.Bindings, log *DebugLog, partial bool) *Verification 
 	for _, b := range log.Bindings {
 		if b.From == vdsoName || b.FromNS != 0 {
 			continue // the vDSO is the kernel's; other namespaces are dlmopen's
-		}
-		if partial && !objects[b.From] {
-			v.Unchecked++ // dlopened while the program ran
-			continue
 		}
 		add(ref{b.From, b.Symbol, b.Version}, b.To)
 	}
@@ -145,7 +205,7 @@ func Compare(pred *inspect.Bindings, log *DebugLog, partial bool) *Verification 
 		}
 		v.Mismatches = append(v.Mismatches, Mismatch{k.from, k.symbol, k.version, sortedKeys(want), sortedKeys(got)})
 	}
-	if !partial {
+	if !c.partial {
 		for k, want := range predicted {
 			if loader[k] == nil {
 				v.Mismatches = append(v.Mismatches, Mismatch{k.from, k.symbol, k.version, sortedKeys(want), nil})

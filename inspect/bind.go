@@ -33,6 +33,9 @@ type Binding struct {
 	// relocation: its allocator's functions, looked up for the program
 	// once the link map is relocated. Reloc is "" then.
 	Internal bool
+	// Dlsym marks a lookup dlsym makes on a handle (Dlopened.Dlsym), not
+	// for a relocation. Reloc is "" then.
+	Dlsym bool
 
 	sym uint32 // the relocation's symbol index in From
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/elfx/elfx/elfx"
 )
 
 // DlopenMode is the part of dlopen's flags that decides a library's
@@ -125,14 +127,7 @@ func (lm *LinkMap) Dlopen(path string, mode DlopenMode) (*Dlopened, error) {
 func BindDlopen(d *Dlopened) (*Bindings, error) {
 	b := newBinder(d.Host)
 	defer b.close()
-	local := make([]*boundFile, len(d.SearchList))
-	for i, o := range d.SearchList {
-		if bf, ok := b.files[o]; ok {
-			local[i] = bf
-		} else {
-			local[i] = b.open(o)
-		}
-	}
+	local := b.searchList(d)
 	// dl_open_worker relocates the new objects of the library's
 	// l_initfini, sorted, from the end: dependencies first.
 	fresh := map[*Object]*boundFile{}
@@ -158,4 +153,44 @@ func BindDlopen(d *Dlopened) (*Bindings, error) {
 		order = append(order, bf)
 	}
 	return b.bind(order), nil
+}
+
+// Dlsym predicts dlsym(handle, name) for each name, the handle being the
+// library d opened, as glibc's do_sym looks a name up on a handle: an
+// unversioned lookup in which the default version wins, in the library's
+// search list, made on the library's behalf (LD_DEBUG shows the library
+// binding to the definition). A name no object defines has a nil To.
+func (d *Dlopened) Dlsym(names ...string) ([]Binding, error) {
+	b := newBinder(d.Host)
+	defer b.close()
+	list := b.searchList(d)
+	var out []Binding
+	for _, name := range names {
+		ref := elfx.SymbolRef{Name: name, Newest: true}
+		ref.Prehash()
+		to, def, err := b.lookupIn(list, list[0], ref, false)
+		if err != nil {
+			return out, err
+		}
+		bd := Binding{From: d.Library, Symbol: name, Dlsym: true}
+		if to != nil {
+			bd.To, bd.Def = to.o, b.keep(def)
+		}
+		out = append(out, bd)
+	}
+	return out, nil
+}
+
+// searchList is d's search list with the binder's files, opening those
+// of the objects the dlopen loaded.
+func (b *binder) searchList(d *Dlopened) []*boundFile {
+	list := make([]*boundFile, len(d.SearchList))
+	for i, o := range d.SearchList {
+		if bf, ok := b.files[o]; ok {
+			list[i] = bf
+		} else {
+			list[i] = b.open(o)
+		}
+	}
+	return list
 }

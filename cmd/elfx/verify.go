@@ -17,11 +17,13 @@ import (
 type verifyReport struct {
 	File       string           `json:"file"`
 	OK         bool             `json:"ok"`
-	Mode       string           `json:"mode"`  // "trace" (every lookup, nothing run) or "run" (the lookups of a real run)
+	Mode       string           `json:"mode"`  // "trace" (every lookup, nothing run), "run" (the lookups of a real run) or "dlopen" (a plugin's load by a runner)
 	Agree      int              `json:"agree"` // references on which elfx and the loader agree
 	Unchecked  int              `json:"unchecked"`
 	Mismatches []mismatchRecord `json:"mismatches"`
 	Exit       *int             `json:"exit,omitempty"` // the program's exit status, with --run
+	Loader     string           `json:"loader,omitempty"`      // the runner, with --loader
+	DlopenMode string           `json:"dlopen_mode,omitempty"` // its dlopen flags
 }
 
 type mismatchRecord struct {
@@ -38,10 +40,12 @@ type mismatchRecord struct {
 const verifyTimeout = 2 * time.Minute
 
 func runVerify(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("verify", "[--format text|json] [--env K=V]... FILE... | --run FILE [-- ARG...]", stderr)
+	fs := newFlagSet("verify", "[--format text|json] [--env K=V]... FILE... | --run FILE [-- ARG...] | --loader purego|cgo|goplugin PLUGIN...", stderr)
 	format := formatFlag(fs, "text", "json")
 	loaderConfig := loaderFlags(fs)
 	run := fs.Bool("run", false, "run FILE for real with the arguments after it (lazy binding) and check every lookup the run made")
+	loader := &oneOf{"", slices.Sorted(maps.Keys(dl.PluginLoads))}
+	fs.Var(loader, "loader", "load each PLUGIN with this `runner` of elfx run (purego, cgo or goplugin) and check the lookups its dlopen made")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) == 0 {
 		fs.Usage()
@@ -53,6 +57,25 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	failed := func(r *verifyReport) bool { return !r.OK }
+	if loader.value != "" {
+		runner, err := runnerPath()
+		if err != nil {
+			fmt.Fprintf(stderr, "elfx: %v\n", err)
+			return exitUsage
+		}
+		analyze := func(path string) (*verifyReport, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), verifyTimeout)
+			defer cancel()
+			v, err := dl.VerifyPlugin(ctx, runner, loader.value, path, cfg)
+			if err != nil {
+				return nil, err
+			}
+			r := verifyRecord(v, "dlopen")
+			r.Loader, r.DlopenMode = loader.value, dl.PluginLoads[loader.value].Mode.String()+"|RTLD_NOW"
+			return r, nil
+		}
+		return reportFiles(paths, format.value, stdout, stderr, analyze, renderVerify, failed)
+	}
 	if *run {
 		file, progArgs := paths[0], paths[1:]
 		analyze := func(string) (*verifyReport, error) { return verifyRun(file, progArgs, cfg, stderr) }
@@ -112,8 +135,11 @@ func orNone(s []string) []string {
 // renderVerify prints the verdict, then each mismatch.
 func renderVerify(w io.Writer, r *verifyReport) error {
 	what := "every lookup the loader made (trace mode, LD_BIND_NOW)"
-	if r.Mode == "run" {
+	switch r.Mode {
+	case "run":
 		what = fmt.Sprintf("the lookups of a real run (exit status %d)", *r.Exit)
+	case "dlopen":
+		what = fmt.Sprintf("the lookups of its load by elfx run --loader %s (dlopen %s)", r.Loader, r.DlopenMode)
 	}
 	verdict := "agree"
 	if !r.OK {

@@ -1,0 +1,150 @@
+package dl
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"fmt"
+	"go/token"
+	"io"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/elfx/elfx/inspect"
+)
+
+// A PluginLoad is what a runner of elfx-runner asks of the loader when it
+// loads a plugin: a dlopen with RTLD_NOW and a mode, then dlsym of some
+// names.
+type PluginLoad struct {
+	Mode inspect.DlopenMode
+	// Dlsyms are the names the runner looks up in the plugin at path.
+	Dlsyms func(path string) ([]string, error)
+}
+
+// PluginLoads are the runners that dlopen, by name. Go's plugin.Open
+// adds the plugin to the global scope (RTLD_GLOBAL) and looks up every
+// exported name of its main package; the C runners keep the plugin local
+// and look up the contract's two functions.
+var PluginLoads = map[string]PluginLoad{
+	"purego":   {inspect.RTLDLocal, cContract},
+	"cgo":      {inspect.RTLDLocal, cContract},
+	"goplugin": {inspect.RTLDGlobal, goPluginExports},
+}
+
+func cContract(string) ([]string, error) {
+	return []string{"plugin_get_info", "plugin_execute"}, nil
+}
+
+// goPluginExports are the names plugin.Open looks up in a Go plugin: its
+// plugin path (the string go:link.thispluginpath holds, the main
+// package's import path as a symbol prefix), a dot and each exported
+// function or variable of the package, which are in .dynsym like every
+// Go symbol of a plugin.
+func goPluginExports(path string) ([]string, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		return nil, fmt.Errorf("%s: no symbol table, which a Go plugin's plugin path is read from: %w", path, err)
+	}
+	var prefix string
+	for _, s := range syms {
+		if s.Name == "go:link.thispluginpath" {
+			b := make([]byte, s.Size)
+			if err := readVirtual(f, s.Value, b); err != nil {
+				return nil, fmt.Errorf("%s: reading go:link.thispluginpath: %w", path, err)
+			}
+			prefix = string(b) + "."
+		}
+	}
+	if prefix == "" {
+		return nil, fmt.Errorf("%s: not a Go plugin (no go:link.thispluginpath)", path)
+	}
+	dyn, err := f.DynamicSymbols()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var names []string
+	for _, s := range dyn {
+		name, ok := strings.CutPrefix(s.Name, prefix)
+		if ok && s.Section != elf.SHN_UNDEF && token.IsExported(name) && token.IsIdentifier(name) {
+			names = append(names, s.Name)
+		}
+	}
+	return names, nil
+}
+
+// readVirtual reads len(b) bytes at the link-time address addr.
+func readVirtual(f *elf.File, addr uint64, b []byte) error {
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && addr >= p.Vaddr && addr+uint64(len(b)) <= p.Vaddr+p.Filesz {
+			_, err := p.ReadAt(b, int64(addr-p.Vaddr))
+			return err
+		}
+	}
+	return fmt.Errorf("address %#x is outside the file's loaded contents", addr)
+}
+
+// VerifyPlugin checks elfx's prediction of what loading plugin with the
+// runner named loader does: runner (elfx-runner) loads it in a child
+// process under LD_DEBUG=bindings, and the lookups of the dlopen and of
+// the runner's dlsyms are compared with inspect.BindDlopen and
+// Dlopened.Dlsym over the runner's own link map, in the runner's dlopen
+// mode. cfg's environment is passed to both. The
+// plugin is named by its absolute path with symbolic links resolved, as
+// plugin.Open names it (the others dlopen it so too, then).
+func VerifyPlugin(ctx context.Context, runner, loader, plugin string, cfg inspect.Config) (*Verification, error) {
+	load, ok := PluginLoads[loader]
+	if !ok {
+		return nil, fmt.Errorf("%s: the %s loader does not dlopen (elfx verifies %s)", plugin, loader, strings.Join(slices.Sorted(maps.Keys(PluginLoads)), ", "))
+	}
+	abs, err := filepath.Abs(plugin)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	lm, err := inspect.Resolve(runner, cfg)
+	if err != nil {
+		return nil, err
+	}
+	d, err := lm.Dlopen(abs, load.Mode)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", plugin, err)
+	}
+	pred, err := inspect.BindDlopen(d)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", plugin, err)
+	}
+	names, err := load.Dlsyms(abs)
+	if err != nil {
+		return nil, err
+	}
+	dlsyms, err := d.Dlsym(names...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", plugin, err)
+	}
+	pred.Bindings = append(pred.Bindings, dlsyms...)
+	var env []string
+	for _, k := range slices.Sorted(maps.Keys(cfg.Env)) {
+		env = append(env, k+"="+cfg.Env[k])
+	}
+	var stderr bytes.Buffer
+	log, exit, err := RunBindings(ctx, runner, []string{"run", "--loader", loader, "--info", abs}, env, io.Discard, &stderr)
+	if err != nil {
+		return nil, err
+	}
+	if exit != 0 {
+		return nil, fmt.Errorf("%s: %s could not load it (exit status %d): %s", plugin, filepath.Base(runner), exit, strings.TrimSpace(stderr.String()))
+	}
+	v := CompareDlopen(d, pred, log)
+	v.File = plugin
+	return v, nil
+}
