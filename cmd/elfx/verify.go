@@ -21,7 +21,7 @@ type verifyReport struct {
 	Agree      int              `json:"agree"` // references on which elfx and the loader agree
 	Unchecked  int              `json:"unchecked"`
 	Mismatches []mismatchRecord `json:"mismatches"`
-	Exit       *int             `json:"exit,omitempty"` // the program's exit status, with --run
+	Exit       *int             `json:"exit,omitempty"`        // the program's exit status, with --run
 	Loader     string           `json:"loader,omitempty"`      // the runner, with --loader
 	DlopenMode string           `json:"dlopen_mode,omitempty"` // its dlopen flags
 }
