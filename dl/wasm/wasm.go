@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/elfx/elfx/dl"
 )
@@ -18,6 +19,40 @@ import (
 // DefaultMemoryPages caps a plugin's linear memory when the loader sets no
 // cap: 16384 pages of 64 KiB, 1 GiB.
 const DefaultMemoryPages = 16384
+
+// Config is what a WebAssembly runtime gives a plugin.
+type Config struct {
+	// MemoryPages caps the linear memory in 64 KiB pages;
+	// 0 means DefaultMemoryPages.
+	MemoryPages uint32
+	Grants      Grants
+}
+
+func (c Config) pages() uint32 {
+	if c.MemoryPages == 0 {
+		return DefaultMemoryPages
+	}
+	return c.MemoryPages
+}
+
+// Grants are the WASI preview 1 capabilities a plugin is given: nothing
+// unless granted here.
+type Grants struct {
+	Args []string // the arguments it sees, its name first
+	Env  []string // its environment, KEY=VALUE
+	// Dirs are host directories it may read, each preopened under its
+	// own path; writing is never granted.
+	Dirs []string
+}
+
+// env splits Env into names and values.
+func (g Grants) env() (names, values []string) {
+	for _, kv := range g.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		names, values = append(names, k), append(values, v)
+	}
+	return names, values
+}
 
 // The exports the contract requires.
 const (

@@ -18,18 +18,22 @@ import (
 // through Func.Call, the only call path wasmtime-go has: a cgo call
 // with the arguments boxed as Go interfaces.
 //
-// The module gets WASI preview 1 with nothing granted: no arguments, no
-// environment, no directories, standard streams closed. Deadlines use
+// The module gets WASI preview 1 with only what Grants grants, and its
+// standard streams closed. Deadlines use
 // epoch interruption, a counter the compiled code compares at every
 // loop's head and function entry: a done context increments it and the
 // call traps.
 type Wasmtime struct {
-	// MemoryPages caps the linear memory in 64 KiB pages;
-	// 0 means DefaultMemoryPages.
-	MemoryPages uint32
+	Config
 }
 
 func (Wasmtime) Name() string { return "wasmtime" }
+
+// WithConfig returns w with c.
+func (w Wasmtime) WithConfig(c Config) dl.Loader {
+	w.Config = c
+	return w
+}
 
 type wasmtimePlugin struct {
 	path    string
@@ -57,12 +61,16 @@ func (w Wasmtime) Load(path string) (dl.Plugin, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	store := wasmtime.NewStore(engine)
-	pages := w.MemoryPages
-	if pages == 0 {
-		pages = DefaultMemoryPages
+	store.Limiter(int64(w.pages())<<16, -1, -1, -1, -1)
+	wasi := wasmtime.NewWasiConfig()
+	wasi.SetArgv(w.Grants.Args)
+	wasi.SetEnv(w.Grants.env())
+	for _, dir := range w.Grants.Dirs {
+		if err := wasi.PreopenDir(dir, dir, wasmtime.DIR_READ, wasmtime.FILE_READ); err != nil {
+			return nil, fmt.Errorf("granting %s: %w", dir, err)
+		}
 	}
-	store.Limiter(int64(pages)<<16, -1, -1, -1, -1)
-	store.SetWasi(wasmtime.NewWasiConfig())
+	store.SetWasi(wasi)
 	store.SetEpochDeadline(1)
 	linker := wasmtime.NewLinker(engine)
 	if err := linker.DefineWasi(); err != nil {

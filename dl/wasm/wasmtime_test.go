@@ -5,6 +5,7 @@ package wasm_test
 import (
 	"testing"
 
+	"github.com/elfx/elfx/dl"
 	"github.com/elfx/elfx/dl/dltest"
 	"github.com/elfx/elfx/dl/wasm"
 	"github.com/elfx/elfx/fixtures"
@@ -19,9 +20,13 @@ func TestWasmtimeMisbehaving(t *testing.T) {
 }
 
 func TestWasmtimeMemoryLimit(t *testing.T) {
-	testMemoryLimit(t, wasm.Wasmtime{MemoryPages: 16})
+	testMemoryLimit(t, wasm.Wasmtime{Config: wasm.Config{MemoryPages: 16}})
 }
 
 func BenchmarkWasmtime(b *testing.B) {
 	dltest.Benchmark(b, wasm.Wasmtime{}, fixtures.WasmPlugin(b, "transform"))
+}
+
+func TestWasmtimeGrants(t *testing.T) {
+	testGrants(t, func(g wasm.Grants) dl.Loader { return wasm.Wasmtime{Config: wasm.Config{Grants: g}} })
 }

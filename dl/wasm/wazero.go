@@ -20,14 +20,12 @@ import (
 // Function.CallWithStack with a stack kept per plugin, wazero's fast path:
 // Call allocates its parameters and results on every call.
 //
-// The module gets WASI preview 1 with nothing granted: no arguments, no
-// environment, no directories, standard streams discarded. A context done
+// The module gets WASI preview 1 with only what Grants grants, and its
+// standard streams discarded. A context done
 // during a call closes the module (RuntimeConfig.WithCloseOnContextDone),
 // which is how a deadline ends a plugin that never returns.
 type Wazero struct {
-	// MemoryPages caps the linear memory in 64 KiB pages;
-	// 0 means DefaultMemoryPages.
-	MemoryPages uint32
+	Config
 	// Uninterruptible compiles the module without the check wazero puts
 	// at every loop's head so that a done context can end a call: the
 	// check is a call into Go, which makes loop-heavy code many times
@@ -37,6 +35,12 @@ type Wazero struct {
 }
 
 func (Wazero) Name() string { return "wazero" }
+
+// WithConfig returns w with c.
+func (w Wazero) WithConfig(c Config) dl.Loader {
+	w.Config = c
+	return w
+}
 
 type wazeroPlugin struct {
 	path    string
@@ -58,14 +62,10 @@ func (w Wazero) Load(path string) (dl.Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	pages := w.MemoryPages
-	if pages == 0 {
-		pages = DefaultMemoryPages
-	}
 	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
-		WithMemoryLimitPages(pages).
+		WithMemoryLimitPages(w.pages()).
 		WithCloseOnContextDone(!w.Uninterruptible))
-	p, err := instantiateWazero(ctx, r, path, code)
+	p, err := w.instantiate(ctx, r, path, code)
 	if err != nil {
 		r.Close(ctx)
 		return nil, err
@@ -73,7 +73,7 @@ func (w Wazero) Load(path string) (dl.Plugin, error) {
 	return p, nil
 }
 
-func instantiateWazero(ctx context.Context, r wazero.Runtime, path string, code []byte) (*wazeroPlugin, error) {
+func (w Wazero) instantiate(ctx context.Context, r wazero.Runtime, path string, code []byte) (*wazeroPlugin, error) {
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
 		return nil, fmt.Errorf("wazero: WASI: %w", err)
 	}
@@ -81,7 +81,16 @@ func instantiateWazero(ctx context.Context, r wazero.Runtime, path string, code 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	config := wazero.NewModuleConfig().WithName("")
+	config := wazero.NewModuleConfig().WithName("").WithArgs(w.Grants.Args...)
+	names, values := w.Grants.env()
+	for i := range names {
+		config = config.WithEnv(names[i], values[i])
+	}
+	fs := wazero.NewFSConfig()
+	for _, dir := range w.Grants.Dirs {
+		fs = fs.WithReadOnlyDirMount(dir, dir)
+	}
+	config = config.WithFSConfig(fs)
 	if _, ok := compiled.ExportedFunctions()["_initialize"]; ok {
 		config = config.WithStartFunctions("_initialize")
 	} else {

@@ -57,7 +57,7 @@ func testMisbehaving(t *testing.T, l dl.Loader) {
 }
 
 func TestWazeroMemoryLimit(t *testing.T) {
-	testMemoryLimit(t, wasm.Wazero{MemoryPages: 16})
+	testMemoryLimit(t, wasm.Wazero{Config: wasm.Config{MemoryPages: 16}})
 }
 
 // testMemoryLimit: a plugin cannot grow its memory past the cap of l,
@@ -84,4 +84,31 @@ func BenchmarkWazero(b *testing.B) {
 
 func TestWazeroReload(t *testing.T) {
 	dltest.Reload(t, wasm.Wazero{}, fixtures.WasmPlugin(t, "transform"), fixtures.WasmPlugin(t, "misbehave"))
+}
+
+func TestWazeroGrants(t *testing.T) {
+	testGrants(t, func(g wasm.Grants) dl.Loader { return wasm.Wazero{Config: wasm.Config{Grants: g}} })
+}
+
+// testGrants: a plugin sees no environment, arguments or directories
+// unless they are granted.
+func testGrants(t *testing.T, loader func(wasm.Grants) dl.Loader) {
+	mod := fixtures.WasmPlugin(t, "wasi")
+	for _, tc := range []struct {
+		grants wasm.Grants
+		want   string // environment variables, arguments, a preopened directory
+	}{
+		{wasm.Grants{}, "000\n"},
+		{wasm.Grants{Args: []string{"plugin", "-v"}, Env: []string{"A=1", "B=2", "C="}, Dirs: []string{t.TempDir()}}, "321\n"},
+	} {
+		p, err := loader(tc.grants).Load(mod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.Execute(context.Background(), nil)
+		p.Close()
+		if err != nil || string(out) != tc.want {
+			t.Errorf("granted %+v: the plugin saw %q, %v; want %q", tc.grants, out, err, tc.want)
+		}
+	}
 }
