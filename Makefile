@@ -93,6 +93,15 @@ BENCH_DEPS_FLAGS ?=
 # elfx compat diff against abidiff (when installed), from one run:
 # libc.so.6 against itself and generated libraries of pointer-chained
 # structures, elfx at 500 to 4000 of them to show its growth.
+# The plugin runners of elfx run side by side, from one run
+# (docs/runners.md): each runner's Execute on 64 bytes and 1 MiB, and a
+# call on an empty input against the raw call through the same mechanism
+# (SyscallN, a cgo call, CallWithStack, Func.Call, a Go func value, an RPC),
+# with the workload compiled into the program as the floor.
+.PHONY: bench-runners
+bench-runners: deps
+	$(GO) test ./dl/... -run '^$$' -bench . -benchtime 1s -count 3
+
 .PHONY: bench-abi
 bench-abi: build
 	@command -v abidiff >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq abigail-tools >/dev/null; } || true

@@ -14,9 +14,17 @@
 // loads PLUGIN with the loader NAME and writes plugin_get_info's name and
 // version (--info), or the plugin's output for standard input, to
 // standard output; the plugin is given D to run (a context deadline, which
-// only the WebAssembly runtimes can enforce from inside). It exits 3 when
+// only the WebAssembly runtimes can enforce from inside, and rpc by
+// stopping the plugin's process). It exits 3 when
 // the plugin cannot be loaded, 1 when it fails, and the Go runtime exits 2
 // when the plugin crashes.
+//
+//	elfx-runner run --loader NAME --watch [--reloads N] PLUGIN
+//
+// runs PLUGIN on standard input, then again each time the file changes,
+// reloading it (dl.Watch); each generation's output goes to standard
+// output and a line saying what was loaded, how fast and the memory it
+// left, to standard error. It stops after N reloads, or when killed.
 package main
 
 import (
@@ -26,19 +34,23 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/elfx/elfx/dl"
 	"github.com/elfx/elfx/dl/dlopen"
 	"github.com/elfx/elfx/dl/live"
+	"github.com/elfx/elfx/dl/rpc"
 	"github.com/elfx/elfx/dl/wasm"
 )
 
 // loaders are the runners this build has.
-var loaders = []dl.Loader{dlopen.Purego{}, wasm.Wazero{}}
+var loaders = []dl.Loader{dlopen.Purego{}, wasm.Wazero{}, rpc.RPC{}}
 
 func main() {
 	if len(os.Args) < 2 {
@@ -55,7 +67,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: elfx-runner watch-got LIB CALL GOT [SLOT NAME]...\n       elfx-runner run --loader NAME [--info] [--timeout D] PLUGIN")
+	fmt.Fprintln(os.Stderr, "usage: elfx-runner watch-got LIB CALL GOT [SLOT NAME]...\n       elfx-runner run --loader NAME [--info] [--timeout D] [--watch [--reloads N]] PLUGIN")
 	os.Exit(2)
 }
 
@@ -101,6 +113,8 @@ func run(args []string) {
 	name := fs.String("loader", "", "the loader: "+loaderNames())
 	info := fs.Bool("info", false, "print the plugin's name and version")
 	timeout := fs.Duration("timeout", 0, "the time the plugin is given to run (0: no limit)")
+	watch := fs.Bool("watch", false, "reload and run the plugin each time its file changes")
+	reloads := fs.Int("reloads", 0, "with --watch, stop after this many reloads (0: never)")
 	fs.Parse(args)
 	if fs.NArg() != 1 {
 		usage()
@@ -108,6 +122,10 @@ func run(args []string) {
 	i := slices.IndexFunc(loaders, func(l dl.Loader) bool { return l.Name() == *name })
 	if i < 0 {
 		failCode(loadFailed, fmt.Errorf("this build of elfx-runner lacks the loader %q (it has %s)", *name, loaderNames()))
+	}
+	if *watch {
+		watchPlugin(loaders[i], fs.Arg(0), *reloads)
+		return
 	}
 	p, err := loaders[i].Load(fs.Arg(0))
 	if err != nil {
@@ -133,6 +151,23 @@ func run(args []string) {
 		fail(err)
 	}
 	if _, err := os.Stdout.Write(out); err != nil {
+		fail(err)
+	}
+}
+
+func watchPlugin(l dl.Loader, path string, reloads int) {
+	input, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err = dl.Watch(ctx, l, path, input, 100*time.Millisecond, func(r dl.Reload) bool {
+		os.Stdout.Write(r.Output)
+		fmt.Fprintln(os.Stderr, "elfx-runner:", r)
+		return reloads == 0 || r.Generation <= reloads
+	})
+	if err != nil && ctx.Err() == nil {
 		fail(err)
 	}
 }

@@ -26,8 +26,9 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI scripts in testdata/script. Each sees the
 // compiled fixtures as $FX/<fixture name>, and their build directory as
 // $FXDIR (programs in $FXDIR/<machine>, libraries in $FXDIR/<machine>/lib),
-// the runner `elfx lazy --live` and `elfx run` start as $ELFX_RUNNER, and
-// the plugin fixtures' C sources in $PLUGINSRC.
+// the runner `elfx lazy --live` and `elfx run` start as $ELFX_RUNNER, the
+// plugin fixtures' sources in $PLUGINSRC, and the go-plugin programs of
+// fixtures/plugin/rpc, built, in $RPCPLUGINS.
 func TestScripts(t *testing.T) {
 	pluginSources, err := filepath.Abs(filepath.Join("..", "..", "fixtures", "plugin"))
 	if err != nil {
@@ -39,6 +40,12 @@ func TestScripts(t *testing.T) {
 	build.Env = append(build.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building elfx-runner: %v\n%s", err, out)
+	}
+	rpcPlugins := t.TempDir()
+	for _, name := range []string{"transform", "misbehave", "noinfo"} {
+		if err := os.Symlink(fixtures.RPCPlugin(t, name), filepath.Join(rpcPlugins, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
@@ -57,6 +64,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("FXDIR", set.Dir)
 			env.Setenv("ELFX_RUNNER", runner)
 			env.Setenv("PLUGINSRC", pluginSources)
+			env.Setenv("RPCPLUGINS", rpcPlugins)
 			return nil
 		},
 		// [fixture:NAME] holds when NAME was built here (cross compilers

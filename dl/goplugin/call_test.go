@@ -16,4 +16,10 @@ func BenchmarkGoPluginCall(b *testing.B) {
 	}
 	p := l.(*goPlugin)
 	dltest.BenchmarkCall(b, p, func() { p.execute(nil) })
+	// The floor: the same workload compiled into the program.
+	b.Run("plain-go", func(b *testing.B) {
+		for b.Loop() {
+			fixtures.Transform(nil)
+		}
+	})
 }
