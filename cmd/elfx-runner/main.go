@@ -35,6 +35,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -115,6 +116,24 @@ func run(args []string) {
 	timeout := fs.Duration("timeout", 0, "the time the plugin is given to run (0: no limit)")
 	watch := fs.Bool("watch", false, "reload and run the plugin each time its file changes")
 	reloads := fs.Int("reloads", 0, "with --watch, stop after this many reloads (0: never)")
+	var sandbox wasm.Config
+	fs.Func("wasm-pages", "cap a WebAssembly plugin's memory at this many 64 KiB pages", func(s string) error {
+		n, err := strconv.ParseUint(s, 10, 16)
+		sandbox.MemoryPages = uint32(n)
+		return err
+	})
+	fs.Func("grant-arg", "give a WebAssembly plugin this WASI argument (repeatable)", func(s string) error {
+		sandbox.Grants.Args = append(sandbox.Grants.Args, s)
+		return nil
+	})
+	fs.Func("grant-env", "give a WebAssembly plugin this WASI environment variable, K=V (repeatable)", func(s string) error {
+		sandbox.Grants.Env = append(sandbox.Grants.Env, s)
+		return nil
+	})
+	fs.Func("grant-dir", "let a WebAssembly plugin read this directory (repeatable)", func(s string) error {
+		sandbox.Grants.Dirs = append(sandbox.Grants.Dirs, s)
+		return nil
+	})
 	fs.Parse(args)
 	if fs.NArg() != 1 {
 		usage()
@@ -123,11 +142,17 @@ func run(args []string) {
 	if i < 0 {
 		failCode(loadFailed, fmt.Errorf("this build of elfx-runner lacks the loader %q (it has %s)", *name, loaderNames()))
 	}
+	loader := loaders[i]
+	if w, ok := loader.(interface{ WithConfig(wasm.Config) dl.Loader }); ok {
+		loader = w.WithConfig(sandbox)
+	} else if !reflect.DeepEqual(sandbox, wasm.Config{}) {
+		failCode(loadFailed, fmt.Errorf("--wasm-pages and --grant-* apply to WebAssembly plugins, not to the %s loader", *name))
+	}
 	if *watch {
-		watchPlugin(loaders[i], fs.Arg(0), *reloads)
+		watchPlugin(loader, fs.Arg(0), *reloads)
 		return
 	}
-	p, err := loaders[i].Load(fs.Arg(0))
+	p, err := loader.Load(fs.Arg(0))
 	if err != nil {
 		failCode(loadFailed, err)
 	}

@@ -25,7 +25,7 @@ var runLoaders = []string{"goplugin", "purego", "cgo", "wasmtime", "wazero", "rp
 const stopGrace = 2 * time.Second
 
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "--loader goplugin|purego|cgo|wasmtime|wazero|rpc [--input FILE|-] [--isolate] [--info] [--timeout D] [--watch [--reloads N]] PLUGIN", stderr)
+	fs := newFlagSet("run", "--loader goplugin|purego|cgo|wasmtime|wazero|rpc [--input FILE|-] [--isolate] [--info] [--timeout D] [--watch [--reloads N]] [--wasm-pages N] [--grant-arg A]... [--grant-env K=V]... [--grant-dir DIR]... PLUGIN", stderr)
 	loader := &oneOf{"", runLoaders}
 	fs.Var(loader, "loader", "the `loader` to run the plugin with: goplugin, purego, cgo, wasmtime, wazero or rpc")
 	input := fs.String("input", "-", "read the plugin's input from `FILE` (- for standard input)")
@@ -34,6 +34,19 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", time.Minute, "stop the plugin when it has run this `long` (not with --watch)")
 	watch := fs.Bool("watch", false, "run the plugin again each time its file changes, reloading it, and report each reload's latency and the memory it leaves")
 	reloads := fs.Int("reloads", 0, "with --watch, stop after `N` reloads (0: run until interrupted)")
+	// What a WebAssembly plugin is given goes to the runner as it is.
+	var sandbox []string
+	for _, f := range []struct{ name, usage string }{
+		{"wasm-pages", "cap a WebAssembly plugin's memory at `N` pages of 64 KiB (default 16384, 1 GiB)"},
+		{"grant-arg", "give a WebAssembly plugin the WASI argument `A`, its name first; repeatable (default none)"},
+		{"grant-env", "give a WebAssembly plugin the WASI environment variable `K=V`; repeatable (default none)"},
+		{"grant-dir", "let a WebAssembly plugin read the directory `DIR`, under its own path; repeatable (default none)"},
+	} {
+		fs.Func(f.name, f.usage, func(s string) error {
+			sandbox = append(sandbox, "--"+f.name, s)
+			return nil
+		})
+	}
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) != 1 || loader.value == "" {
 		fs.Usage()
@@ -44,7 +57,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "elfx: %v\n", err)
 		return exitUsage
 	}
-	argv := []string{"run", "--loader", loader.value, "--timeout", timeout.String()}
+	argv := append([]string{"run", "--loader", loader.value, "--timeout", timeout.String()}, sandbox...)
 	if *info {
 		argv = append(argv, "--info")
 	}
