@@ -54,21 +54,34 @@ func (g Grants) env() (names, values []string) {
 	return names, values
 }
 
-// The exports the contract requires.
+// An export is one of the functions the contract requires.
+type export int
+
 const (
-	exportAlloc   = "alloc"
-	exportFree    = "free"
-	exportInfo    = "plugin_get_info"
-	exportExecute = "plugin_execute"
-	exportMemory  = "memory"
+	exportAlloc export = iota
+	exportFree
+	exportInfo
+	exportExecute
+	numExports
 )
+
+var exportNames = [numExports]string{"alloc", "free", "plugin_get_info", "plugin_execute"}
+
+func (e export) String() string { return exportNames[e] }
+
+// takesArg reports whether the export takes its one 32-bit argument;
+// plugin_get_info takes none.
+func (e export) takesArg() bool { return e != exportInfo }
+
+// exportMemory is the memory the contract requires.
+const exportMemory = "memory"
 
 // instance is an instantiated module, as the contract needs it: its
 // exported functions of one 32-bit argument at most, and its memory.
 type instance interface {
-	// call calls the export name with args and returns its result (0 for
-	// a function without one).
-	call(ctx context.Context, name string, args ...uint32) (uint32, error)
+	// call calls fn, with arg when it takes one, and returns its result
+	// (0 for a function without one).
+	call(ctx context.Context, fn export, arg uint32) (uint32, error)
 	// memory is the linear memory as it is now; a call may grow it and
 	// move it, so it is fetched again after every call.
 	memory() []byte
@@ -81,7 +94,7 @@ var le = binary.LittleEndian // WebAssembly memory is little-endian
 
 // readInfo reads plugin_get_info's {name, version}.
 func readInfo(ctx context.Context, in instance, path string) (dl.PluginInfo, error) {
-	p, err := in.call(ctx, exportInfo)
+	p, err := in.call(ctx, exportInfo, 0)
 	if err != nil {
 		return dl.PluginInfo{}, fmt.Errorf("%s: plugin_get_info: %w", path, err)
 	}

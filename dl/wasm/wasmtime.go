@@ -40,7 +40,7 @@ type wasmtimePlugin struct {
 	engine  *wasmtime.Engine
 	store   *wasmtime.Store
 	mem     *wasmtime.Memory
-	exports map[string]*wasmtime.Func
+	exports [numExports]*wasmtime.Func
 	info    dl.PluginInfo
 	buf     block
 }
@@ -80,7 +80,7 @@ func (w Wasmtime) Load(path string) (dl.Plugin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	p := &wasmtimePlugin{path: path, engine: engine, store: store, exports: map[string]*wasmtime.Func{}}
+	p := &wasmtimePlugin{path: path, engine: engine, store: store}
 	if ext := inst.GetExport(store, exportMemory); ext != nil {
 		p.mem = ext.Memory()
 	}
@@ -92,12 +92,10 @@ func (w Wasmtime) Load(path string) (dl.Plugin, error) {
 			return nil, fmt.Errorf("%s: _initialize: %w", path, err)
 		}
 	}
-	for _, name := range []string{exportAlloc, exportFree, exportInfo, exportExecute} {
-		f := inst.GetFunc(store, name)
-		if f == nil {
-			return nil, errMissingExport(path, "function "+name)
+	for e := range numExports {
+		if p.exports[e] = inst.GetFunc(store, e.String()); p.exports[e] == nil {
+			return nil, errMissingExport(path, "function "+e.String())
 		}
-		p.exports[name] = f
 	}
 	if p.info, err = readInfo(context.Background(), p, path); err != nil {
 		return nil, err
@@ -105,17 +103,17 @@ func (w Wasmtime) Load(path string) (dl.Plugin, error) {
 	return p, nil
 }
 
-func (p *wasmtimePlugin) call(ctx context.Context, name string, args ...uint32) (uint32, error) {
-	boxed := make([]any, len(args))
-	for i, a := range args {
-		boxed[i] = int32(a)
+func (p *wasmtimePlugin) call(ctx context.Context, fn export, arg uint32) (uint32, error) {
+	var args []any
+	if fn.takesArg() {
+		args = []any{int32(arg)}
 	}
 	p.store.SetEpochDeadline(1)
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, p.engine.IncrementEpoch)
 		defer stop()
 	}
-	r, err := p.exports[name].Call(p.store, boxed...)
+	r, err := p.exports[fn].Call(p.store, args...)
 	if err != nil {
 		var trap *wasmtime.Trap
 		if ctx.Err() != nil && errors.As(err, &trap) {

@@ -47,7 +47,7 @@ type wazeroPlugin struct {
 	runtime wazero.Runtime
 	module  api.Module
 	mem     api.Memory
-	exports map[string]api.Function
+	exports [numExports]api.Function
 	stack   []uint64
 	info    dl.PluginInfo
 	buf     block
@@ -100,16 +100,14 @@ func (w Wazero) instantiate(ctx context.Context, r wazero.Runtime, path string, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	p := &wazeroPlugin{path: path, runtime: r, module: m, exports: map[string]api.Function{}, stack: make([]uint64, 1)}
+	p := &wazeroPlugin{path: path, runtime: r, module: m, stack: make([]uint64, 1)}
 	if p.mem = m.ExportedMemory(exportMemory); p.mem == nil {
 		return nil, errMissingExport(path, "memory")
 	}
-	for _, name := range []string{exportAlloc, exportFree, exportInfo, exportExecute} {
-		f := m.ExportedFunction(name)
-		if f == nil {
-			return nil, errMissingExport(path, "function "+name)
+	for e := range numExports {
+		if p.exports[e] = m.ExportedFunction(e.String()); p.exports[e] == nil {
+			return nil, errMissingExport(path, "function "+e.String())
 		}
-		p.exports[name] = f
 	}
 	if p.info, err = readInfo(ctx, p, path); err != nil {
 		return nil, err
@@ -117,11 +115,9 @@ func (w Wazero) instantiate(ctx context.Context, r wazero.Runtime, path string, 
 	return p, nil
 }
 
-func (p *wazeroPlugin) call(ctx context.Context, name string, args ...uint32) (uint32, error) {
-	for i, a := range args {
-		p.stack[i] = api.EncodeU32(a)
-	}
-	if err := p.exports[name].CallWithStack(ctx, p.stack); err != nil {
+func (p *wazeroPlugin) call(ctx context.Context, fn export, arg uint32) (uint32, error) {
+	p.stack[0] = api.EncodeU32(arg) // not read by a function without parameters
+	if err := p.exports[fn].CallWithStack(ctx, p.stack); err != nil {
 		return 0, wazeroError(ctx, err)
 	}
 	return api.DecodeU32(p.stack[0]), nil
