@@ -43,6 +43,14 @@ demo: build
 	./$(BIN) plt $(DEMO_DIR)/x86_64/prog-ibt
 	./$(BIN) lazy --symbol puts $(DEMO_DIR)/x86_64/prog
 	./$(BIN) lazy --live --call plugin_run --env LD_LIBRARY_PATH=$(DEMO_DIR)/x86_64/lib $(DEMO_DIR)/x86_64/lib/libplugin.so
+	$${CC:-cc} -shared -fPIC -O2 -o $(DEMO_DIR)/libtransform.so fixtures/plugin/transform.c
+	echo "Hello, plugins" | ./$(BIN) run --loader purego $(DEMO_DIR)/libtransform.so
+	echo "Hello, plugins" | ./$(BIN) run --loader cgo $(DEMO_DIR)/libtransform.so
+	./$(BIN) verify --loader cgo $(DEMO_DIR)/libtransform.so
+	@if command -v wat2wasm >/dev/null; then \
+		wat2wasm -o $(DEMO_DIR)/transform.wasm fixtures/plugin/wasm/transform.wat && \
+		echo "Hello, plugins" | ./$(BIN) run --loader wazero $(DEMO_DIR)/transform.wasm; \
+	else echo "demo: no wat2wasm (wabt), no WebAssembly plugin"; fi
 
 bench:
 	$(GO) test ./elfx -run '^$$' -bench ReadDynamicInfo -benchtime 3x -benchmem
