@@ -10,18 +10,10 @@ import (
 	"github.com/elfx/elfx/fixtures"
 )
 
-func cPlugins(t testing.TB) dltest.Plugins {
-	return dltest.Plugins{
-		Transform:  fixtures.CPlugin(t, "transform"),
-		NotAPlugin: fixtures.CPlugin(t, "noinfo"),
-		Failing:    fixtures.CPlugin(t, "failing"),
-	}
-}
-
 func TestCgo(t *testing.T) {
-	dltest.Run(t, cgodl.Cgo{}, cPlugins(t))
+	dltest.Run(t, cgodl.Cgo{}, dltest.CPlugins(t))
 }
 
 func BenchmarkCgo(b *testing.B) {
-	dltest.Benchmark(b, cgodl.Cgo{}, cPlugins(b).Transform)
+	dltest.Benchmark(b, cgodl.Cgo{}, fixtures.CPlugin(b, "transform"))
 }

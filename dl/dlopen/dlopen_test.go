@@ -16,11 +16,7 @@ func cPlugins(t testing.TB) dltest.Plugins {
 	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
 		t.Skip("purego's dlopen runs on linux/amd64 and linux/arm64")
 	}
-	return dltest.Plugins{
-		Transform:  fixtures.CPlugin(t, "transform"),
-		NotAPlugin: fixtures.CPlugin(t, "noinfo"),
-		Failing:    fixtures.CPlugin(t, "failing"),
-	}
+	return dltest.CPlugins(t)
 }
 
 func TestPurego(t *testing.T) {

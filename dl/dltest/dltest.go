@@ -30,6 +30,27 @@ type Plugins struct {
 	Failing string
 }
 
+// CPlugins builds the C fixture plugins (fixtures/plugin/*.c).
+func CPlugins(tb testing.TB) Plugins {
+	return Plugins{fixtures.CPlugin(tb, "transform"), fixtures.CPlugin(tb, "noinfo"), fixtures.CPlugin(tb, "failing")}
+}
+
+// WasmPlugins builds the WebAssembly fixture plugins
+// (fixtures/plugin/wasm).
+func WasmPlugins(tb testing.TB) Plugins {
+	return Plugins{fixtures.WasmPlugin(tb, "transform"), fixtures.WasmPlugin(tb, "noinfo"), fixtures.WasmPlugin(tb, "misbehave")}
+}
+
+// GoPlugins builds the Go fixture plugins (fixtures/plugin/go).
+func GoPlugins(tb testing.TB) Plugins {
+	return Plugins{fixtures.GoPlugin(tb, "transform"), fixtures.GoPlugin(tb, "noinfo"), fixtures.GoPlugin(tb, "misbehave")}
+}
+
+// RPCPlugins builds the go-plugin fixture programs (fixtures/plugin/rpc).
+func RPCPlugins(tb testing.TB) Plugins {
+	return Plugins{fixtures.RPCPlugin(tb, "transform"), fixtures.RPCPlugin(tb, "noinfo"), fixtures.RPCPlugin(tb, "misbehave")}
+}
+
 // Inputs are the inputs the transform is checked on: none, a line, 5 MiB.
 var Inputs = [][]byte{nil, []byte("Hello, World"), bytes.Repeat([]byte("elfx!"), 1<<20)}
 

@@ -15,11 +15,7 @@ import (
 )
 
 func TestGoPlugin(t *testing.T) {
-	dltest.Run(t, goplugin.GoPlugin{}, dltest.Plugins{
-		Transform:  fixtures.GoPlugin(t, "transform"),
-		NotAPlugin: fixtures.GoPlugin(t, "noinfo"),
-		Failing:    fixtures.GoPlugin(t, "misbehave"),
-	})
+	dltest.Run(t, goplugin.GoPlugin{}, dltest.GoPlugins(t))
 }
 
 // TestGoPluginPanic: a panic comes back as an error with the plugin's

@@ -13,11 +13,7 @@ import (
 )
 
 func TestRPC(t *testing.T) {
-	dltest.Run(t, rpc.RPC{}, dltest.Plugins{
-		Transform:  fixtures.RPCPlugin(t, "transform"),
-		NotAPlugin: fixtures.RPCPlugin(t, "noinfo"),
-		Failing:    fixtures.RPCPlugin(t, "misbehave"),
-	})
+	dltest.Run(t, rpc.RPC{}, dltest.RPCPlugins(t))
 }
 
 // TestRPCPanic: a panic ends the plugin process, not the test's; the call

@@ -12,7 +12,7 @@ import (
 )
 
 func TestWasmtime(t *testing.T) {
-	dltest.Run(t, wasm.Wasmtime{}, wasmPlugins(t))
+	dltest.Run(t, wasm.Wasmtime{}, dltest.WasmPlugins(t))
 }
 
 func TestWasmtimeMisbehaving(t *testing.T) {

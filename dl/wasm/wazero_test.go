@@ -13,16 +13,8 @@ import (
 	"github.com/elfx/elfx/fixtures"
 )
 
-func wasmPlugins(t testing.TB) dltest.Plugins {
-	return dltest.Plugins{
-		Transform:  fixtures.WasmPlugin(t, "transform"),
-		NotAPlugin: fixtures.WasmPlugin(t, "noinfo"),
-		Failing:    fixtures.WasmPlugin(t, "misbehave"),
-	}
-}
-
 func TestWazero(t *testing.T) {
-	dltest.Run(t, wasm.Wazero{}, wasmPlugins(t))
+	dltest.Run(t, wasm.Wazero{}, dltest.WasmPlugins(t))
 }
 
 func TestWazeroMisbehaving(t *testing.T) {
