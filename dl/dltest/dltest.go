@@ -28,27 +28,30 @@ type Plugins struct {
 	NotAPlugin string
 	// Failing returns error code 7 from plugin_execute for the input "x".
 	Failing string
+	// Mismatched has the contract's entry points, one of the wrong type;
+	// "" where a loader cannot see types (a C library's symbols have none).
+	Mismatched string
 }
 
 // CPlugins builds the C fixture plugins (fixtures/plugin/*.c).
 func CPlugins(tb testing.TB) Plugins {
-	return Plugins{fixtures.CPlugin(tb, "transform"), fixtures.CPlugin(tb, "noinfo"), fixtures.CPlugin(tb, "failing")}
+	return Plugins{fixtures.CPlugin(tb, "transform"), fixtures.CPlugin(tb, "noinfo"), fixtures.CPlugin(tb, "failing"), ""}
 }
 
 // WasmPlugins builds the WebAssembly fixture plugins
 // (fixtures/plugin/wasm).
 func WasmPlugins(tb testing.TB) Plugins {
-	return Plugins{fixtures.WasmPlugin(tb, "transform"), fixtures.WasmPlugin(tb, "noinfo"), fixtures.WasmPlugin(tb, "misbehave")}
+	return Plugins{fixtures.WasmPlugin(tb, "transform"), fixtures.WasmPlugin(tb, "noinfo"), fixtures.WasmPlugin(tb, "misbehave"), fixtures.WasmPlugin(tb, "mismatch")}
 }
 
 // GoPlugins builds the Go fixture plugins (fixtures/plugin/go).
 func GoPlugins(tb testing.TB) Plugins {
-	return Plugins{fixtures.GoPlugin(tb, "transform"), fixtures.GoPlugin(tb, "noinfo"), fixtures.GoPlugin(tb, "misbehave")}
+	return Plugins{fixtures.GoPlugin(tb, "transform"), fixtures.GoPlugin(tb, "noinfo"), fixtures.GoPlugin(tb, "misbehave"), fixtures.GoPlugin(tb, "mismatch")}
 }
 
 // RPCPlugins builds the go-plugin fixture programs (fixtures/plugin/rpc).
 func RPCPlugins(tb testing.TB) Plugins {
-	return Plugins{fixtures.RPCPlugin(tb, "transform"), fixtures.RPCPlugin(tb, "noinfo"), fixtures.RPCPlugin(tb, "misbehave")}
+	return Plugins{fixtures.RPCPlugin(tb, "transform"), fixtures.RPCPlugin(tb, "noinfo"), fixtures.RPCPlugin(tb, "misbehave"), ""}
 }
 
 // Inputs are the inputs the transform is checked on: none, a line, 5 MiB.
@@ -56,7 +59,8 @@ var Inputs = [][]byte{nil, []byte("Hello, World"), bytes.Repeat([]byte("elfx!"),
 
 // Run checks l on ps: info, execution on every input, a second
 // execution (plugins keep no state between calls), close, a second close
-// refused, a missing file, a file that is not a plugin and an error code.
+// refused, a missing file, a file that is not a plugin, one whose entry
+// points have the wrong types, and an error code.
 func Run(t *testing.T, l dl.Loader, ps Plugins) {
 	t.Run("transform", func(t *testing.T) {
 		p, err := l.Load(ps.Transform)
@@ -92,6 +96,15 @@ func Run(t *testing.T, l dl.Loader, ps Plugins) {
 		_, err := l.Load(ps.NotAPlugin)
 		if err == nil || !strings.Contains(err.Error(), "does not follow the plugin contract") {
 			t.Errorf("Load of %s: %v, want a contract error", ps.NotAPlugin, err)
+		}
+	})
+	t.Run("mismatch", func(t *testing.T) {
+		if ps.Mismatched == "" {
+			t.Skipf("the %s loader cannot see the entry points' types", l.Name())
+		}
+		_, err := l.Load(ps.Mismatched)
+		if err == nil || !strings.Contains(err.Error(), "does not follow the plugin contract") {
+			t.Errorf("Load of %s: %v, want a contract error", ps.Mismatched, err)
 		}
 	})
 	t.Run("error-code", func(t *testing.T) {

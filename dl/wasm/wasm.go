@@ -73,6 +73,31 @@ func (e export) String() string { return exportNames[e] }
 // plugin_get_info takes none.
 func (e export) takesArg() bool { return e != exportInfo }
 
+// signature is the export's type as the contract has it, in the text
+// format's names: "(i32) -> (i32)".
+func (e export) signature() string {
+	params, results := []string{"i32"}, []string{"i32"}
+	if !e.takesArg() {
+		params = nil
+	}
+	if e == exportFree {
+		results = nil
+	}
+	return signature(params, results)
+}
+
+func signature(params, results []string) string {
+	return "(" + strings.Join(params, ", ") + ") -> (" + strings.Join(results, ", ") + ")"
+}
+
+// checkSignature refuses an export whose type is not the contract's.
+func checkSignature(path string, e export, params, results []string) error {
+	if got := signature(params, results); got != e.signature() {
+		return fmt.Errorf("%s does not follow the plugin contract: %s is %s, want %s", path, e, got, e.signature())
+	}
+	return nil
+}
+
 // exportMemory is the memory the contract requires.
 const exportMemory = "memory"
 

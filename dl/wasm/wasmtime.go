@@ -96,6 +96,10 @@ func (w Wasmtime) Load(path string) (dl.Plugin, error) {
 		if p.exports[e] = inst.GetFunc(store, e.String()); p.exports[e] == nil {
 			return nil, errMissingExport(path, "function "+e.String())
 		}
+		ty := p.exports[e].Type(store)
+		if err := checkSignature(path, e, kindNames(ty.Params()), kindNames(ty.Results())); err != nil {
+			return nil, err
+		}
 	}
 	if p.info, err = readInfo(context.Background(), p, path); err != nil {
 		return nil, err
@@ -145,4 +149,12 @@ func (p *wasmtimePlugin) Close() error {
 	p.store.Close()
 	p.store = nil
 	return nil
+}
+
+func kindNames(types []*wasmtime.ValType) []string {
+	var names []string
+	for _, t := range types {
+		names = append(names, t.String())
+	}
+	return names
 }

@@ -108,6 +108,10 @@ func (w Wazero) instantiate(ctx context.Context, r wazero.Runtime, path string, 
 		if p.exports[e] = m.ExportedFunction(e.String()); p.exports[e] == nil {
 			return nil, errMissingExport(path, "function "+e.String())
 		}
+		def := p.exports[e].Definition()
+		if err := checkSignature(path, e, typeNames(def.ParamTypes()), typeNames(def.ResultTypes())); err != nil {
+			return nil, err
+		}
 	}
 	if p.info, err = readInfo(ctx, p, path); err != nil {
 		return nil, err
@@ -158,4 +162,12 @@ func (p *wazeroPlugin) Close() error {
 	}
 	p.module = nil
 	return p.runtime.Close(context.Background())
+}
+
+func typeNames(types []api.ValueType) []string {
+	var names []string
+	for _, t := range types {
+		names = append(names, api.ValueTypeName(t))
+	}
+	return names
 }
