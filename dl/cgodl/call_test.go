@@ -10,7 +10,7 @@ import (
 )
 
 func BenchmarkCgoCall(b *testing.B) {
-	l, err := Cgo{}.Load(fixtures.CPlugin(b, "transform"))
+	l, err := Cgo{}.Load(fixtures.CPlugin(b, "failing"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 func BenchmarkPuregoCall(b *testing.B) {
-	l, err := Purego{}.Load(fixtures.CPlugin(b, "transform"))
+	l, err := Purego{}.Load(fixtures.CPlugin(b, "failing"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -26,7 +26,8 @@ type Plugins struct {
 	Transform string
 	// NotAPlugin lacks the contract's entry points.
 	NotAPlugin string
-	// Failing returns error code 7 from plugin_execute for the input "x".
+	// Failing returns error code 7 from plugin_execute for the input "x",
+	// and succeeds with no output on the empty input: the trivial call.
 	Failing string
 	// Mismatched has the contract's entry points, one of the wrong type;
 	// "" where a loader cannot see types (a C library's symbols have none).
@@ -152,11 +153,12 @@ func sizeName(n int) string {
 	return fmt.Sprintf("%dB", n)
 }
 
-// BenchmarkCall measures the runner's own cost on a call: p.Execute on an
-// empty input ("execute") against raw, the same plugin_execute called
-// straight through the runner's mechanism on a ctx p has prepared
-// ("raw"). The difference is what the runner adds: copies, checks, the
-// output's allocation.
+// BenchmarkCall measures the runner's own cost on a trivial call:
+// p.Execute on an empty input ("execute") against raw, the same
+// plugin_execute called straight through the runner's mechanism on a ctx
+// p has prepared ("raw"). p is the Failing fixture, which returns at once
+// with no output; the difference is what the runner adds: the ctx, the
+// checks, the output protocol.
 func BenchmarkCall(b *testing.B, p dl.Plugin, raw func()) {
 	ctx := context.Background()
 	if _, err := p.Execute(ctx, nil); err != nil { // prepares the ctx raw reuses

@@ -11,7 +11,7 @@ import (
 )
 
 func BenchmarkWazeroCall(b *testing.B) {
-	mod := fixtures.WasmPlugin(b, "transform")
+	mod := fixtures.WasmPlugin(b, "misbehave")
 	for _, w := range []Wazero{{}, {Uninterruptible: true}} {
 		name := "interruptible"
 		if w.Uninterruptible {

@@ -107,8 +107,8 @@ type instance interface {
 	// call calls fn, with arg when it takes one, and returns its result
 	// (0 for a function without one).
 	call(ctx context.Context, fn export, arg uint32) (uint32, error)
-	// memory is the linear memory as it is now; a call may grow it and
-	// move it, so it is fetched again after every call.
+	// memory is the linear memory as the last call left it: a call may
+	// grow it and move it, and memory is fetched again after every call.
 	memory() []byte
 }
 
@@ -171,9 +171,12 @@ func executeOnce(ctx context.Context, in instance, b *block, path string, input 
 	inAt, outAt := b.at+ctxSize, b.at+ctxSize+uint32(len(input))
 	outCap := b.size - ctxSize - uint32(len(input))
 	copy(mem[inAt:], input)
-	for i, word := range []uint32{inAt, uint32(len(input)), outAt, outCap, 0} {
-		le.PutUint32(mem[b.at+uint32(4*i):], word)
-	}
+	ctxMem := mem[b.at : b.at+ctxSize]
+	le.PutUint32(ctxMem[0:], inAt)
+	le.PutUint32(ctxMem[4:], uint32(len(input)))
+	le.PutUint32(ctxMem[8:], outAt)
+	le.PutUint32(ctxMem[12:], outCap)
+	le.PutUint32(ctxMem[16:], 0)
 	code, err := in.call(ctx, exportExecute, b.at)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: plugin_execute: %w", path, err)

@@ -40,6 +40,7 @@ type wasmtimePlugin struct {
 	engine  *wasmtime.Engine
 	store   *wasmtime.Store
 	mem     *wasmtime.Memory
+	view    []byte // mem's contents as the last call left them
 	exports [numExports]*wasmtime.Func
 	info    dl.PluginInfo
 	buf     block
@@ -87,6 +88,7 @@ func (w Wasmtime) Load(path string) (dl.Plugin, error) {
 	if p.mem == nil {
 		return nil, errMissingExport(path, "memory")
 	}
+	p.view = p.mem.UnsafeData(store)
 	if init := inst.GetFunc(store, "_initialize"); init != nil {
 		if _, err := init.Call(store); err != nil {
 			return nil, fmt.Errorf("%s: _initialize: %w", path, err)
@@ -112,12 +114,24 @@ func (p *wasmtimePlugin) call(ctx context.Context, fn export, arg uint32) (uint3
 	if fn.takesArg() {
 		args = []any{int32(arg)}
 	}
-	p.store.SetEpochDeadline(1)
 	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, p.engine.IncrementEpoch)
-		defer stop()
+		// The deadline is one epoch on: a done context moves the epoch
+		// and the call traps. Once it has, the next call needs a new
+		// deadline.
+		interrupted := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			p.engine.IncrementEpoch()
+			close(interrupted)
+		})
+		defer func() {
+			if !stop() {
+				<-interrupted
+				p.store.SetEpochDeadline(1)
+			}
+		}()
 	}
 	r, err := p.exports[fn].Call(p.store, args...)
+	p.view = p.mem.UnsafeData(p.store)
 	if err != nil {
 		var trap *wasmtime.Trap
 		if ctx.Err() != nil && errors.As(err, &trap) {
@@ -131,7 +145,7 @@ func (p *wasmtimePlugin) call(ctx context.Context, fn export, arg uint32) (uint3
 	return 0, nil
 }
 
-func (p *wasmtimePlugin) memory() []byte { return p.mem.UnsafeData(p.store) }
+func (p *wasmtimePlugin) memory() []byte { return p.view }
 
 func (p *wasmtimePlugin) Info() dl.PluginInfo { return p.info }
 

@@ -10,7 +10,7 @@ import (
 )
 
 func BenchmarkWasmtimeCall(b *testing.B) {
-	l, err := Wasmtime{}.Load(fixtures.WasmPlugin(b, "transform"))
+	l, err := Wasmtime{}.Load(fixtures.WasmPlugin(b, "misbehave"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -47,6 +47,7 @@ type wazeroPlugin struct {
 	runtime wazero.Runtime
 	module  api.Module
 	mem     api.Memory
+	view    []byte // mem's contents as the last call left them
 	exports [numExports]api.Function
 	stack   []uint64
 	info    dl.PluginInfo
@@ -104,6 +105,7 @@ func (w Wazero) instantiate(ctx context.Context, r wazero.Runtime, path string, 
 	if p.mem = m.ExportedMemory(exportMemory); p.mem == nil {
 		return nil, errMissingExport(path, "memory")
 	}
+	p.view, _ = p.mem.Read(0, p.mem.Size())
 	for e := range numExports {
 		if p.exports[e] = m.ExportedFunction(e.String()); p.exports[e] == nil {
 			return nil, errMissingExport(path, "function "+e.String())
@@ -121,7 +123,11 @@ func (w Wazero) instantiate(ctx context.Context, r wazero.Runtime, path string, 
 
 func (p *wazeroPlugin) call(ctx context.Context, fn export, arg uint32) (uint32, error) {
 	p.stack[0] = api.EncodeU32(arg) // not read by a function without parameters
-	if err := p.exports[fn].CallWithStack(ctx, p.stack); err != nil {
+	err := p.exports[fn].CallWithStack(ctx, p.stack)
+	if size := p.mem.Size(); size != uint32(len(p.view)) { // grown, perhaps moved
+		p.view, _ = p.mem.Read(0, size)
+	}
+	if err != nil {
 		return 0, wazeroError(ctx, err)
 	}
 	return api.DecodeU32(p.stack[0]), nil
@@ -142,10 +148,7 @@ func wazeroError(ctx context.Context, err error) error {
 	return fmt.Errorf("trap: %w", err)
 }
 
-func (p *wazeroPlugin) memory() []byte {
-	b, _ := p.mem.Read(0, p.mem.Size())
-	return b
-}
+func (p *wazeroPlugin) memory() []byte { return p.view }
 
 func (p *wazeroPlugin) Info() dl.PluginInfo { return p.info }
 
