@@ -15,13 +15,14 @@ import (
 
 // compatSubcommands are the checks under `elfx compat`.
 var compatSubcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
-	"check": runCompatCheck,
-	"diff":  runCompatDiff,
+	"check":    runCompatCheck,
+	"diff":     runCompatDiff,
+	"goplugin": runCompatGoPlugin,
 }
 
 func runCompat(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || compatSubcommands[args[0]] == nil {
-		fmt.Fprintln(stderr, "usage: elfx compat check [flags] FILE|DIR...\n       elfx compat diff [flags] OLD NEW")
+		fmt.Fprintln(stderr, "usage: elfx compat check [flags] FILE|DIR...\n       elfx compat diff [flags] OLD NEW\n       elfx compat goplugin [flags] HOST PLUGIN.so...")
 		return exitUsage
 	}
 	return compatSubcommands[args[0]](args[1:], stdout, stderr)

@@ -1,0 +1,166 @@
+package compat
+
+import (
+	"cmp"
+	"debug/buildinfo"
+	"debug/elf"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/elfx/elfx/elfx"
+)
+
+// goModule is what plugin.Open compares of a Go program or plugin, read
+// from its file: the linker's package hashes, which it exports as dynamic
+// symbols (so stripping leaves them), its plugin path and its build
+// information.
+type goModule struct {
+	path string
+	info *buildinfo.BuildInfo
+	// hashes are the packages' fingerprints, go:link.pkghashbytes.PKG,
+	// which a program exports only when it can open plugins and a
+	// plugin always does.
+	hashes map[string]string
+	// checked is a plugin's pkghashes table in the order
+	// plugin_lastmoduleinit walks it: the packages whose
+	// go:link.pkghash.PKG the table's dynamic relocations name, by
+	// address.
+	checked []string
+	// pluginPath is go:link.thispluginpath, or for a stripped plugin the
+	// main package's path as the linker spells it; "" for a program.
+	pluginPath string
+	dynamic    bool // it has PT_DYNAMIC: a loader maps it
+}
+
+const (
+	pkghashBytes = "go:link.pkghashbytes."
+	pkghash      = "go:link.pkghash."
+)
+
+// notGoError is an ELF file without Go build information.
+type notGoError struct {
+	path string
+	err  error
+}
+
+func (e *notGoError) Error() string { return fmt.Sprintf("%s: not a Go binary: %v", e.path, e.err) }
+
+// readGoModule reads path as a Go program (plugin false) or plugin.
+func readGoModule(path string, plugin bool) (*goModule, error) {
+	f, err := elfx.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return nil, &notGoError{path, err}
+	}
+	m := &goModule{path: path, info: info, hashes: map[string]string{}}
+	_, m.dynamic = f.Prog(elf.PT_DYNAMIC)
+	syms, err := f.DynamicSymbols()
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range syms {
+		pkg, ok := strings.CutPrefix(s.Name, pkghashBytes)
+		if !ok || s.Section == elf.SHN_UNDEF {
+			continue
+		}
+		b, err := f.ReadVirtual(s.Value, s.Size)
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading %s: %w", path, s.Name, err)
+		}
+		m.hashes[pkg] = string(b)
+	}
+	if !plugin {
+		return m, nil
+	}
+	if m.checked, err = checkedPackages(f, syms); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if m.pluginPath, err = pluginPath(path, info); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkedPackages is the order of a plugin's pkghashes table: each entry
+// ends with the address of go:link.pkghash.PKG, which the loader fills in
+// through a dynamic relocation, so the relocations naming those symbols,
+// by address, are the table.
+func checkedPackages(f *elfx.File, syms []elfx.Symbol) ([]string, error) {
+	tables, err := f.RelocTables()
+	if err != nil {
+		return nil, err
+	}
+	type entry struct {
+		at  uint64
+		pkg string
+	}
+	var entries []entry
+	for _, t := range tables {
+		for _, r := range t.Relocs {
+			if r.Sym == 0 || int(r.Sym) >= len(syms) {
+				continue
+			}
+			if pkg, ok := strings.CutPrefix(syms[r.Sym].Name, pkghash); ok {
+				entries = append(entries, entry{r.Offset, pkg})
+			}
+		}
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.at, b.at) })
+	pkgs := make([]string, len(entries))
+	for i, e := range entries {
+		pkgs[i] = e.pkg
+	}
+	return pkgs, nil
+}
+
+// pluginPath is the plugin path the linker stored in go:link.thispluginpath
+// (a local symbol, in .symtab); a stripped plugin has no .symtab, and
+// then it is its main package's import path as the go command passes it
+// to the linker, escaped as the linker escapes symbol prefixes.
+func pluginPath(path string, info *buildinfo.BuildInfo) (string, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	syms, _ := f.Symbols() // none in a stripped file
+	for _, s := range syms {
+		if s.Name != "go:link.thispluginpath" {
+			continue
+		}
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_LOAD && s.Value >= p.Vaddr && s.Value+s.Size <= p.Vaddr+p.Filesz {
+				b := make([]byte, s.Size)
+				if _, err := p.ReadAt(b, int64(s.Value-p.Vaddr)); err != nil {
+					return "", fmt.Errorf("%s: reading go:link.thispluginpath: %w", path, err)
+				}
+				return string(b), nil
+			}
+		}
+		return "", fmt.Errorf("%s: go:link.thispluginpath at %#x is outside the file's contents", path, s.Value)
+	}
+	return pathToPrefix(info.Path), nil
+}
+
+// pathToPrefix is cmd/internal/objabi.PathToPrefix: the linker's
+// spelling of an import path as a symbol prefix, with control
+// characters, spaces, '%', '"' and non-ASCII bytes, and dots after the
+// last slash, %-escaped.
+func pathToPrefix(s string) string {
+	slash := strings.LastIndex(s, "/")
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || (i > slash && c == '.') || c == '%' || c == '"' || c >= 0x7F {
+			fmt.Fprintf(&b, "%%%02x", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
