@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 )
@@ -285,19 +286,19 @@ func moduleOf(info *buildinfo.BuildInfo, pkg string) string {
 	if !strings.Contains(first, ".") {
 		return "std " + info.GoVersion
 	}
-	best := &info.Main
-	for _, d := range info.Deps {
-		if within(pkg, d.Path) && len(d.Path) > len(best.Path) {
-			best = d
+	var best *debug.Module
+	for _, m := range append([]*debug.Module{&info.Main}, info.Deps...) {
+		if within(pkg, m.Path) && (best == nil || len(m.Path) > len(best.Path)) {
+			best = m
 		}
 	}
-	if !within(pkg, best.Path) {
+	if best == nil {
 		return "no module holding it"
 	}
 	name := best.Path + "@" + best.Version
 	if r := best.Replace; r != nil {
 		name += " => " + r.Path
-		if r.Version != "" {
+		if r.Version != "" && r.Version != "(devel)" {
 			name += "@" + r.Version
 		}
 	}

@@ -1,0 +1,191 @@
+package compat_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/elfx/elfx/compat"
+	"github.com/elfx/elfx/fixtures"
+)
+
+// goBuilder builds the modules of the plugin.Open matrix.
+type goBuilder struct {
+	t   *testing.T
+	dir string // the matrix's sources
+	out string // where the builds go
+}
+
+// build runs go build in the module dir (relative to the matrix) with
+// args and env, and returns the output file name.
+func (g goBuilder) build(name, module string, env []string, args ...string) string {
+	g.t.Helper()
+	out := filepath.Join(g.out, name)
+	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), append([]string{"build", "-o", out}, args...)...)
+	cmd.Dir = filepath.Join(g.dir, module)
+	cmd.Env = append(cmd.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+	cmd.Env = append(cmd.Env, env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		g.t.Fatalf("go build %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	return out
+}
+
+// openResult is what the real plugin.Open did with one plugin.
+type openResult struct {
+	loaded bool
+	err    string // without the "plugin.Open(...): " prefix
+	crash  string // the fatal error that killed the host
+}
+
+var openPrefix = regexp.MustCompile(`^plugin\.Open\("[^"]*"\): `)
+
+// openReally runs host with the plugins; its JSON lines say what each
+// open did, and a fatal error on standard error ends the list.
+func openReally(t *testing.T, host string, plugins []string) []openResult {
+	t.Helper()
+	cmd := exec.Command(host, plugins...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	var res []openResult
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		var line struct{ Error string }
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("host output %q: %v", sc.Text(), err)
+		}
+		res = append(res, openResult{loaded: line.Error == "", err: openPrefix.ReplaceAllString(line.Error, "")})
+	}
+	if runErr != nil {
+		fatal := regexp.MustCompile(`(?m)^fatal error: .*$`).FindString(stderr.String())
+		if fatal == "" {
+			t.Fatalf("host %v: %v\n%s", plugins, runErr, stderr.Bytes())
+		}
+		res = append(res, openResult{crash: fatal})
+	}
+	return res
+}
+
+// TestPredictPluginOpen builds real hosts and plugins, and checks the
+// prediction of every plugin.Open against the host opening them in a
+// child process: whether it loads, the error and the package it names,
+// a crash of the host.
+func TestPredictPluginOpen(t *testing.T) {
+	if _, err := exec.LookPath("cc"); err != nil || runtime.GOOS != "linux" {
+		t.Skip("Go plugins need cgo and Linux here")
+	}
+	g := goBuilder{t: t, dir: fixtures.GoPluginMatrix(t), out: t.TempDir()}
+	host := g.build("host", "host", nil)
+	hostNoCgo := g.build("host-nocgo", "host", []string{"CGO_ENABLED=0"})
+	plugin := func(name, pkg string, args ...string) string {
+		return g.build(name+".so", "plugins", nil, append([]string{"-buildmode=plugin"}, append(args, "./"+pkg)...)...)
+	}
+	same := plugin("same", "usesdep")
+	samePath := plugin("same-path", "usesdep")
+	newer := plugin("newer", "usesdep", "-modfile=newer.mod")
+	tagged := plugin("tagged", "usesdep", "-tags=special")
+	trimmed := plugin("trimmed", "usesdep", "-trimpath")
+	stripped := plugin("stripped", "usesdep", "-ldflags=-s -w")
+	own := plugin("own", "own")
+	ownTrimmed := plugin("own-trimmed", "own", "-trimpath")
+	notGo := filepath.Join(g.out, "libnotgo.so")
+	cc := exec.Command("cc", "-shared", "-fPIC", "-x", "c", "-o", notGo, "-")
+	cc.Stdin = strings.NewReader("int not_go(void) { return 1; }\n")
+	if b, err := cc.CombinedOutput(); err != nil {
+		t.Fatalf("cc: %v\n%s", err, b)
+	}
+
+	cases := []struct {
+		name    string
+		host    string
+		plugins []string
+		// packages every differing package must include (the real
+		// plugin.Open names only the first)
+		packages []string
+	}{
+		{"identical build", host, []string{same}, nil},
+		{"one file twice", host, []string{same, same}, nil},
+		{"one plugin path twice", host, []string{same, samePath}, nil},
+		{"dependency at another version", host, []string{newer}, []string{"example.com/dep"}},
+		{"other build tags", host, []string{tagged}, []string{"example.com/dep"}},
+		{"-trimpath on one side", host, []string{trimmed}, []string{"runtime", "example.com/dep"}},
+		{"stripped plugin", host, []string{stripped}, nil},
+		{"a package only the plugin has", host, []string{own}, nil},
+		{"a good plugin after a bad one", host, []string{ownTrimmed, own}, []string{"example.com/plugins/own/helper"}},
+		{"not a Go plugin", host, []string{notGo, same}, nil},
+		{"not a Go plugin after a good one", host, []string{same, notGo}, nil},
+		{"host without cgo", hostNoCgo, []string{same}, nil},
+	}
+	if raceSupported() {
+		race := plugin("race", "usesdep", "-race")
+		cases = append(cases, struct {
+			name     string
+			host     string
+			plugins  []string
+			packages []string
+		}{"-race on one side", host, []string{race}, []string{"runtime"}})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			predicted, err := compat.PredictPluginOpen(tc.host, tc.plugins)
+			if err != nil {
+				t.Fatal(err)
+			}
+			real := openReally(t, tc.host, tc.plugins)
+			for i, p := range predicted {
+				name := filepath.Base(tc.plugins[i])
+				if p.Err != nil {
+					t.Fatalf("%s: %v", name, p.Err)
+				}
+				var r openResult
+				if i < len(real) {
+					r = real[i]
+				} else if len(real) > 0 && real[len(real)-1].crash != "" {
+					if !strings.HasPrefix(p.Reason, "never opened") {
+						t.Errorf("%s: predicted %q, but the host had died", name, p.Reason)
+					}
+					continue
+				}
+				t.Logf("%s: predicted loadable=%v %q %v; plugin.Open: loaded=%v %q%s", name, p.Loadable, p.Reason, p.Causes, r.loaded, r.err, r.crash)
+				switch {
+				case r.crash != "":
+					if !p.Crash || !strings.HasPrefix(p.Reason, r.crash) {
+						t.Errorf("%s: the host died with %q; predicted crash=%v %q", name, r.crash, p.Crash, p.Reason)
+					}
+				case p.Loadable != r.loaded || !strings.HasPrefix(p.Reason, r.err):
+					t.Errorf("%s: plugin.Open loaded=%v %q; predicted loadable=%v %q", name, r.loaded, r.err, p.Loadable, p.Reason)
+				}
+				if named, ok := strings.CutPrefix(r.err, "plugin was built with a different version of package "); ok && p.Package != named {
+					t.Errorf("%s: plugin.Open names package %s; predicted %s", name, named, p.Package)
+				}
+				if !p.Loadable && len(p.Packages) > 0 && len(p.Causes) == 0 {
+					t.Errorf("%s: packages %v differ, and no cause is given", name, p.Packages)
+				}
+			}
+			if last := predicted[len(predicted)-1]; !last.Loadable {
+				for _, want := range tc.packages {
+					if !slices.Contains(last.Packages, want) {
+						t.Errorf("packages %v, want %s among them", last.Packages, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// raceSupported reports whether this Go builds with -race here.
+func raceSupported() bool {
+	switch runtime.GOOS + "/" + runtime.GOARCH {
+	case "linux/amd64", "linux/arm64", "linux/ppc64le", "linux/s390x":
+		return true
+	}
+	return false
+}
