@@ -202,9 +202,9 @@ func (s *openState) resolveHash(pkg string, m *goModule) string {
 }
 
 // explain names what differs between the build of m and of the module
-// each differing package's hash came from: the Go release, the versions
-// of the modules holding the packages, the build settings that change
-// compiled code.
+// each differing package's hash came from: the Go release, the build
+// settings that change compiled code, the versions of the modules m
+// depends on.
 func (s *openState) explain(m *goModule, differ []string) []string {
 	var causes []string
 	seen := map[string]bool{}
@@ -227,15 +227,20 @@ func (s *openState) explain(m *goModule, differ []string) []string {
 		against := "host"
 		if other != s.host {
 			against = other.path
+			add(fmt.Sprintf("the hash of %s the plugin finds is that of %s, opened before it: a plugin that fails stays mapped", pkg, other.path))
 		}
 		if a, b := other.info.GoVersion, m.info.GoVersion; a != b {
 			add(fmt.Sprintf("Go: %s %s, plugin %s", against, a, b))
 		}
-		if a, b := moduleOf(other.info, pkg), moduleOf(m.info, pkg); a != b {
-			add(fmt.Sprintf("package %s: %s has %s, plugin has %s", pkg, against, a, b))
-		}
 		for _, key := range codeSettings(other.info, m.info) {
 			add(fmt.Sprintf("%s: %s %q, plugin %q", key, against, setting(other.info, key), setting(m.info, key)))
+		}
+		// A package's hash covers what it exports, which the packages
+		// it imports shape: a dependency's version shows there too.
+		for _, d := range m.info.Deps {
+			if o := moduleOf(other.info, d.Path); o != moduleOf(m.info, d.Path) {
+				add(fmt.Sprintf("module %s: %s has %s, plugin has %s", d.Path, against, o, moduleOf(m.info, d.Path)))
+			}
 		}
 	}
 	return causes

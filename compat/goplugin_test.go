@@ -23,19 +23,11 @@ type goBuilder struct {
 	out string // where the builds go
 }
 
-// build runs go build in the module dir (relative to the matrix) with
-// args and env, and returns the output file name.
+// build builds the module (a directory of the matrix) with env and args
+// into the file name.
 func (g goBuilder) build(name, module string, env []string, args ...string) string {
 	g.t.Helper()
-	out := filepath.Join(g.out, name)
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), append([]string{"build", "-o", out}, args...)...)
-	cmd.Dir = filepath.Join(g.dir, module)
-	cmd.Env = append(cmd.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
-	cmd.Env = append(cmd.Env, env...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		g.t.Fatalf("go build %s: %v\n%s", strings.Join(args, " "), err, b)
-	}
-	return out
+	return fixtures.GoBuild(g.t, filepath.Join(g.dir, module), filepath.Join(g.out, name), env, args...)
 }
 
 // openResult is what the real plugin.Open did with one plugin.

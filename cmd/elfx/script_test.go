@@ -27,8 +27,10 @@ func TestMain(m *testing.M) {
 // compiled fixtures as $FX/<fixture name>, and their build directory as
 // $FXDIR (programs in $FXDIR/<machine>, libraries in $FXDIR/<machine>/lib),
 // the runner `elfx lazy --live` and `elfx run` start as $ELFX_RUNNER, the
-// plugin fixtures' sources in $PLUGINSRC, and the go-plugin programs of
-// fixtures/plugin/rpc, built, in $RPCPLUGINS.
+// plugin fixtures' sources in $PLUGINSRC, the go-plugin programs of
+// fixtures/plugin/rpc, built, in $RPCPLUGINS, and in $GOPLUGINS a Go host
+// and plugins of fixtures/goplugin/matrix.txtar: host, host-nocgo,
+// same.so (built as the host), newer.so (against a newer dependency).
 func TestScripts(t *testing.T) {
 	pluginSources, err := filepath.Abs(filepath.Join("..", "..", "fixtures", "plugin"))
 	if err != nil {
@@ -47,6 +49,7 @@ func TestScripts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	goPlugins := buildGoPlugins(t)
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
@@ -65,6 +68,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("ELFX_RUNNER", runner)
 			env.Setenv("PLUGINSRC", pluginSources)
 			env.Setenv("RPCPLUGINS", rpcPlugins)
+			env.Setenv("GOPLUGINS", goPlugins)
 			return nil
 		},
 		// [fixture:NAME] holds when NAME was built here (cross compilers
@@ -82,6 +86,24 @@ func TestScripts(t *testing.T) {
 			"stripsections": cmdStripSections,
 		},
 	})
+}
+
+// buildGoPlugins builds $GOPLUGINS, where there is a C compiler (Go
+// plugins need cgo); the scripts that use it check [exec:cc].
+func buildGoPlugins(t *testing.T) string {
+	out := t.TempDir()
+	if _, err := exec.LookPath("cc"); err != nil {
+		return out
+	}
+	src := fixtures.GoPluginMatrix(t)
+	build := func(name, module string, env []string, args ...string) {
+		fixtures.GoBuild(t, filepath.Join(src, module), filepath.Join(out, name), env, args...)
+	}
+	build("host", "host", nil)
+	build("host-nocgo", "host", []string{"CGO_ENABLED=0"})
+	build("same.so", "plugins", nil, "-buildmode=plugin", "./usesdep")
+	build("newer.so", "plugins", nil, "-buildmode=plugin", "-modfile=newer.mod", "./usesdep")
+	return out
 }
 
 // cmdExits runs a command and checks its exit status:
