@@ -18,11 +18,12 @@ var compatSubcommands = map[string]func(args []string, stdout, stderr io.Writer)
 	"check":    runCompatCheck,
 	"diff":     runCompatDiff,
 	"goplugin": runCompatGoPlugin,
+	"wasm":     runCompatWasm,
 }
 
 func runCompat(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || compatSubcommands[args[0]] == nil {
-		fmt.Fprintln(stderr, "usage: elfx compat check [flags] FILE|DIR...\n       elfx compat diff [flags] OLD NEW\n       elfx compat goplugin [flags] HOST PLUGIN.so...")
+		fmt.Fprintln(stderr, "usage: elfx compat check [flags] FILE|DIR...\n       elfx compat diff [flags] OLD NEW\n       elfx compat goplugin [flags] HOST PLUGIN.so...\n       elfx compat wasm [flags] MODULE.wasm...")
 		return exitUsage
 	}
 	return compatSubcommands[args[0]](args[1:], stdout, stderr)

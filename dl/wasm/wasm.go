@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/elfx/elfx/dl"
+	"github.com/elfx/elfx/dl/wasmabi"
 )
 
 // DefaultMemoryPages caps a plugin's linear memory when the loader sets no
@@ -54,7 +55,8 @@ func (g Grants) env() (names, values []string) {
 	return names, values
 }
 
-// An export is one of the functions the contract requires.
+// An export is one of the functions the contract requires: an index into
+// wasmabi.Funcs.
 type export int
 
 const (
@@ -65,41 +67,24 @@ const (
 	numExports
 )
 
-var exportNames = [numExports]string{"alloc", "free", "plugin_get_info", "plugin_execute"}
+func (e export) abi() wasmabi.Func { return wasmabi.Funcs[e] }
 
-func (e export) String() string { return exportNames[e] }
+func (e export) String() string { return e.abi().Name }
 
 // takesArg reports whether the export takes its one 32-bit argument;
 // plugin_get_info takes none.
-func (e export) takesArg() bool { return e != exportInfo }
-
-// signature is the export's type as the contract has it, in the text
-// format's names: "(i32) -> (i32)".
-func (e export) signature() string {
-	params, results := []string{"i32"}, []string{"i32"}
-	if !e.takesArg() {
-		params = nil
-	}
-	if e == exportFree {
-		results = nil
-	}
-	return signature(params, results)
-}
-
-func signature(params, results []string) string {
-	return "(" + strings.Join(params, ", ") + ") -> (" + strings.Join(results, ", ") + ")"
-}
+func (e export) takesArg() bool { return len(e.abi().Params) > 0 }
 
 // checkSignature refuses an export whose type is not the contract's.
 func checkSignature(path string, e export, params, results []string) error {
-	if got := signature(params, results); got != e.signature() {
-		return fmt.Errorf("%s does not follow the plugin contract: %s is %s, want %s", path, e, got, e.signature())
+	if got, want := wasmabi.Signature(params, results), e.abi().Signature(); got != want {
+		return fmt.Errorf("%s does not follow the plugin contract: %s is %s, want %s", path, e, got, want)
 	}
 	return nil
 }
 
 // exportMemory is the memory the contract requires.
-const exportMemory = "memory"
+const exportMemory = wasmabi.Memory
 
 // instance is an instantiated module, as the contract needs it: its
 // exported functions of one 32-bit argument at most, and its memory.
