@@ -89,4 +89,3 @@ func TestWasmHostFrom(t *testing.T) {
 		t.Errorf("a bad type: %v, want an error naming the line", err)
 	}
 }
-
