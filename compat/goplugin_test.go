@@ -66,6 +66,16 @@ func openReally(t *testing.T, host string, plugins []string) []openResult {
 	return res
 }
 
+// openCase is a host opening plugins in order.
+type openCase struct {
+	name    string
+	host    string
+	plugins []string
+	// packages the differing packages of the last plugin must include
+	// (the real plugin.Open names only the first)
+	packages []string
+}
+
 // TestPredictPluginOpen builds real hosts and plugins, and checks the
 // prediction of every plugin.Open against the host opening them in a
 // child process: whether it loads, the error and the package it names,
@@ -95,14 +105,7 @@ func TestPredictPluginOpen(t *testing.T) {
 		t.Fatalf("cc: %v\n%s", err, b)
 	}
 
-	cases := []struct {
-		name    string
-		host    string
-		plugins []string
-		// packages every differing package must include (the real
-		// plugin.Open names only the first)
-		packages []string
-	}{
+	cases := []openCase{
 		{"identical build", host, []string{same}, nil},
 		{"one file twice", host, []string{same, same}, nil},
 		{"one plugin path twice", host, []string{same, samePath}, nil},
@@ -116,14 +119,14 @@ func TestPredictPluginOpen(t *testing.T) {
 		{"not a Go plugin after a good one", host, []string{same, notGo}, nil},
 		{"host without cgo", hostNoCgo, []string{same}, nil},
 	}
+	if old := otherRelease(t, g); old != "" {
+		cases = append(cases,
+			openCase{"another Go release", host, []string{old}, nil},
+			openCase{"another Go release after a good plugin", host, []string{same, old}, nil})
+	}
 	if raceSupported() {
 		race := plugin("race", "usesdep", "-race")
-		cases = append(cases, struct {
-			name     string
-			host     string
-			plugins  []string
-			packages []string
-		}{"-race on one side", host, []string{race}, []string{"runtime"}})
+		cases = append(cases, openCase{"-race on one side", host, []string{race}, []string{"runtime"}})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,6 +174,28 @@ func TestPredictPluginOpen(t *testing.T) {
 			}
 		})
 	}
+}
+
+// otherGo is a Go release before this one's, fetched through the module
+// proxy as the go command fetches a toolchain.
+const otherGo = "go1.25.5"
+
+// otherRelease builds the usesdep plugin with otherGo, "" when the
+// toolchain cannot be fetched here.
+func otherRelease(t *testing.T, g goBuilder) string {
+	proxy, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "env", "GOPROXY").Output()
+	if err != nil || strings.TrimSpace(string(proxy)) == "off" {
+		t.Logf("no module proxy to fetch %s from: no plugin of another release", otherGo)
+		return ""
+	}
+	fetch := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "version")
+	fetch.Env = append(fetch.Environ(), "GOTOOLCHAIN="+otherGo)
+	if out, err := fetch.CombinedOutput(); err != nil {
+		t.Logf("cannot fetch %s: %v\n%s", otherGo, err, out)
+		return ""
+	}
+	env := []string{"GOTOOLCHAIN=" + otherGo, "GOPROXY=" + strings.TrimSpace(string(proxy))}
+	return g.build("old-release.so", "plugins", env, "-buildmode=plugin", "./usesdep")
 }
 
 // raceSupported reports whether this Go builds with -race here.
