@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"bytes"
 	"cmp"
 	"debug/buildinfo"
 	"debug/elf"
@@ -128,23 +129,49 @@ func pluginPath(path string, info *buildinfo.BuildInfo) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	syms, _ := f.Symbols() // none in a stripped file
-	for _, s := range syms {
-		if s.Name != "go:link.thispluginpath" {
-			continue
-		}
-		for _, p := range f.Progs {
-			if p.Type == elf.PT_LOAD && s.Value >= p.Vaddr && s.Value+s.Size <= p.Vaddr+p.Filesz {
-				b := make([]byte, s.Size)
-				if _, err := p.ReadAt(b, int64(s.Value-p.Vaddr)); err != nil {
-					return "", fmt.Errorf("%s: reading go:link.thispluginpath: %w", path, err)
-				}
-				return string(b), nil
-			}
-		}
-		return "", fmt.Errorf("%s: go:link.thispluginpath at %#x is outside the file's contents", path, s.Value)
+	addr, size, found, err := localSymbol(f, "go:link.thispluginpath")
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%s: %w", path, err)
+	case !found:
+		return pathToPrefix(info.Path), nil
 	}
-	return pathToPrefix(info.Path), nil
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && addr >= p.Vaddr && addr+size <= p.Vaddr+p.Filesz {
+			b := make([]byte, size)
+			if _, err := p.ReadAt(b, int64(addr-p.Vaddr)); err != nil {
+				return "", fmt.Errorf("%s: reading go:link.thispluginpath: %w", path, err)
+			}
+			return string(b), nil
+		}
+	}
+	return "", fmt.Errorf("%s: go:link.thispluginpath at %#x is outside the file's contents", path, addr)
+}
+
+// localSymbol finds the symbol name in the 64-bit .symtab of f, comparing
+// names in place: a Go plugin's table has tens of thousands of symbols,
+// which debug/elf's Symbols would turn into strings.
+func localSymbol(f *elf.File, name string) (addr, size uint64, found bool, err error) {
+	symtab := f.Section(".symtab")
+	if symtab == nil || f.Class != elf.ELFCLASS64 || int(symtab.Link) >= len(f.Sections) {
+		return 0, 0, false, nil
+	}
+	syms, err := symtab.Data()
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("reading .symtab: %w", err)
+	}
+	strs, err := f.Sections[symtab.Link].Data()
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("reading .symtab's strings: %w", err)
+	}
+	want := append([]byte(name), 0)
+	for off := 0; off+elf.Sym64Size <= len(syms); off += elf.Sym64Size {
+		nameOff := uint64(f.ByteOrder.Uint32(syms[off:]))
+		if nameOff < uint64(len(strs)) && bytes.HasPrefix(strs[nameOff:], want) {
+			return f.ByteOrder.Uint64(syms[off+8:]), f.ByteOrder.Uint64(syms[off+16:]), true, nil
+		}
+	}
+	return 0, 0, false, nil
 }
 
 // pathToPrefix is cmd/internal/objabi.PathToPrefix: the linker's

@@ -14,11 +14,12 @@ import (
 
 	"github.com/elfx/elfx/compat"
 	"github.com/elfx/elfx/fixtures"
+	"github.com/elfx/elfx/internal/testelf"
 )
 
 // goBuilder builds the modules of the plugin.Open matrix.
 type goBuilder struct {
-	t   *testing.T
+	t   testing.TB
 	dir string // the matrix's sources
 	out string // where the builds go
 }
@@ -205,4 +206,30 @@ func raceSupported() bool {
 		return true
 	}
 	return false
+}
+
+// BenchmarkPredictPluginOpen predicts a host opening three plugins (one
+// loads, one has a dependency at another version, one a package of its
+// own) and times in the same run the host really opening them in a child
+// process, median of 5: plugin.Open-x is the real open's time over the
+// prediction's.
+func BenchmarkPredictPluginOpen(b *testing.B) {
+	if _, err := exec.LookPath("cc"); err != nil || runtime.GOOS != "linux" {
+		b.Skip("Go plugins need cgo and Linux here")
+	}
+	g := goBuilder{t: b, dir: fixtures.GoPluginMatrix(b), out: b.TempDir()}
+	host := g.build("host", "host", nil)
+	plugins := []string{
+		g.build("same.so", "plugins", nil, "-buildmode=plugin", "./usesdep"),
+		g.build("newer.so", "plugins", nil, "-buildmode=plugin", "-modfile=newer.mod", "./usesdep"),
+		g.build("own.so", "plugins", nil, "-buildmode=plugin", "./own"),
+	}
+	real := testelf.MedianRun(b, 5, func() error { return exec.Command(host, plugins...).Run() })
+	b.Logf("the host opening %d plugins: %v (median of 5)", len(plugins), real)
+	for b.Loop() {
+		if _, err := compat.PredictPluginOpen(host, plugins); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(real)/(float64(b.Elapsed())/float64(b.N)), "plugin.Open-x")
 }

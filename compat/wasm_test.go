@@ -3,13 +3,16 @@ package compat_test
 import (
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/elfx/elfx/compat"
 	"github.com/elfx/elfx/fixtures"
+	"github.com/elfx/elfx/internal/testelf"
 )
 
 // TestCheckWasm: the prediction of each module's imports against WASI
@@ -87,5 +90,30 @@ func TestWasmHostFrom(t *testing.T) {
 	os.WriteFile(file, []byte("env log (i32, string) -> ()\n"), 0o644)
 	if err := compat.NewWasmHost().AddFrom(file); err == nil || !strings.Contains(err.Error(), "host.txt:1") {
 		t.Errorf("a bad type: %v, want an error naming the line", err)
+	}
+}
+
+// BenchmarkCheckWasm checks the fixture plugin importing WASI against
+// WASI preview 1, and times in the same run wabt's wasm-objdump -x listing
+// the same module's sections, median of 5: wasm-objdump-x is its time
+// over the check's.
+func BenchmarkCheckWasm(b *testing.B) {
+	path := fixtures.WasmPlugin(b, "wasi")
+	host := compat.NewWasmHost()
+	if err := host.AddBuiltin("wasi_snapshot_preview1"); err != nil {
+		b.Fatal(err)
+	}
+	var objdump time.Duration
+	if _, err := exec.LookPath("wasm-objdump"); err == nil {
+		objdump = testelf.MedianRun(b, 5, func() error { return exec.Command("wasm-objdump", "-x", path).Run() })
+		b.Logf("wasm-objdump -x: %v (median of 5)", objdump)
+	}
+	for b.Loop() {
+		if _, err := compat.CheckWasm(path, host); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if objdump > 0 {
+		b.ReportMetric(float64(objdump)/(float64(b.Elapsed())/float64(b.N)), "wasm-objdump-x")
 	}
 }
