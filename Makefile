@@ -49,7 +49,8 @@ demo: build
 	./$(BIN) verify --loader cgo $(DEMO_DIR)/libtransform.so
 	@if command -v wat2wasm >/dev/null; then \
 		wat2wasm -o $(DEMO_DIR)/transform.wasm fixtures/plugin/wasm/transform.wat && \
-		echo "Hello, plugins" | ./$(BIN) run --loader wazero $(DEMO_DIR)/transform.wasm; \
+		echo "Hello, plugins" | ./$(BIN) run --loader wazero $(DEMO_DIR)/transform.wasm && \
+		./$(BIN) compat wasm $(DEMO_DIR)/transform.wasm; \
 	else echo "demo: no wat2wasm (wabt), no WebAssembly plugin"; fi
 
 bench:
