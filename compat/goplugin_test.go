@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/cpu"
+
 	"github.com/elfx/elfx/compat"
 	"github.com/elfx/elfx/fixtures"
 	"github.com/elfx/elfx/internal/testelf"
@@ -124,6 +126,11 @@ func TestPredictPluginOpen(t *testing.T) {
 		cases = append(cases,
 			openCase{"another Go release", host, []string{old}, nil},
 			openCase{"another Go release after a good plugin", host, []string{same, old}, nil})
+	}
+	if runtime.GOARCH == "amd64" && cpu.X86.HasAVX2 && cpu.X86.HasBMI2 && cpu.X86.HasFMA {
+		// A microarchitecture level alone changes no package hash.
+		v3 := g.build("amd64-v3.so", "plugins", []string{"GOAMD64=v3"}, "-buildmode=plugin", "./usesdep")
+		cases = append(cases, openCase{"GOAMD64=v3 on one side", host, []string{v3}, nil})
 	}
 	if raceSupported() {
 		race := plugin("race", "usesdep", "-race")
