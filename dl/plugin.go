@@ -12,7 +12,8 @@ type PluginInfo struct {
 
 // A Plugin is a plugin loaded by one mechanism, ready to run the elfx
 // plugin contract (fixtures/plugin/elfx_plugin.h): input bytes in, output
-// bytes out.
+// bytes out. A Plugin is not safe for concurrent use: the runners keep one
+// buffer, or one WebAssembly instance, per plugin.
 type Plugin interface {
 	Info() PluginInfo
 	Execute(ctx context.Context, input []byte) ([]byte, error)
