@@ -1,7 +1,10 @@
 // Package dl is the one place where elfx runs code: the real loaders
 // (Go plugin, purego and cgo dlopen, wasmtime, wazero, go-plugin RPC) behind
-// one Loader interface, live GOT observation and LD_DEBUG capture, each in a
-// child process.
+// one Loader interface, live GOT observation and LD_DEBUG capture. The
+// runners are subpackages (dl/dlopen, dl/cgodl, dl/goplugin, dl/wasm,
+// dl/rpc) linked only into elfx-runner, which elfx starts as a child
+// process; [Watch] reloads a plugin as its file changes, [VerifyPlugin]
+// checks a runner's load of one against elfx's prediction.
 //
 // LD_DEBUG capture is what proves elfx's binding predictions.
 // [TraceBindings] runs a program or a shared library under glibc's loader
