@@ -119,6 +119,17 @@ func checkedPackages(f *elfx.File, syms []elfx.Symbol) ([]string, error) {
 	return pkgs, nil
 }
 
+// GoPluginPath is the plugin path of the Go plugin at path: the prefix of
+// its main package's symbols, under which plugin.Open looks its exports
+// up.
+func GoPluginPath(path string) (string, error) {
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return "", &notGoError{path, err}
+	}
+	return pluginPath(path, info)
+}
+
 // pluginPath is the plugin path the linker stored in go:link.thispluginpath
 // (a local symbol, in .symtab); a stripped plugin has no .symtab, and
 // then it is its main package's import path as the go command passes it

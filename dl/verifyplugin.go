@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/elfx/elfx/compat"
+	"github.com/elfx/elfx/elfx"
 	"github.com/elfx/elfx/inspect"
 )
 
@@ -39,56 +41,29 @@ func cContract(string) ([]string, error) {
 }
 
 // goPluginExports are the names plugin.Open looks up in a Go plugin: its
-// plugin path (the string go:link.thispluginpath holds, the main
-// package's import path as a symbol prefix), a dot and each exported
-// function or variable of the package, which are in .dynsym like every
-// Go symbol of a plugin.
+// plugin path, a dot and each exported function or variable of its main
+// package, which are in .dynsym like every Go symbol of a plugin.
 func goPluginExports(path string) ([]string, error) {
-	f, err := elf.Open(path)
+	prefix, err := compat.GoPluginPath(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := elfx.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	syms, err := f.Symbols()
-	if err != nil {
-		return nil, fmt.Errorf("%s: no symbol table, which a Go plugin's plugin path is read from: %w", path, err)
-	}
-	var prefix string
-	for _, s := range syms {
-		if s.Name == "go:link.thispluginpath" {
-			b := make([]byte, s.Size)
-			if err := readVirtual(f, s.Value, b); err != nil {
-				return nil, fmt.Errorf("%s: reading go:link.thispluginpath: %w", path, err)
-			}
-			prefix = string(b) + "."
-		}
-	}
-	if prefix == "" {
-		return nil, fmt.Errorf("%s: not a Go plugin (no go:link.thispluginpath)", path)
-	}
-	dyn, err := f.DynamicSymbols()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	var names []string
-	for _, s := range dyn {
-		name, ok := strings.CutPrefix(s.Name, prefix)
+	for s, err := range f.AllSymbols() {
+		if err != nil {
+			return nil, err
+		}
+		name, ok := strings.CutPrefix(s.Name, prefix+".")
 		if ok && s.Section != elf.SHN_UNDEF && token.IsExported(name) && token.IsIdentifier(name) {
 			names = append(names, s.Name)
 		}
 	}
 	return names, nil
-}
-
-// readVirtual reads len(b) bytes at the link-time address addr.
-func readVirtual(f *elf.File, addr uint64, b []byte) error {
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && addr >= p.Vaddr && addr+uint64(len(b)) <= p.Vaddr+p.Filesz {
-			_, err := p.ReadAt(b, int64(addr-p.Vaddr))
-			return err
-		}
-	}
-	return fmt.Errorf("address %#x is outside the file's loaded contents", addr)
 }
 
 // VerifyPlugin checks elfx's prediction of what loading plugin with the
