@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/elfx/elfx/dl"
+	"github.com/elfx/elfx/dl/bench"
 	"github.com/elfx/elfx/dl/dlopen"
 	"github.com/elfx/elfx/dl/live"
 	"github.com/elfx/elfx/dl/rpc"
@@ -52,6 +53,9 @@ import (
 
 // loaders are the runners this build has.
 var loaders = []dl.Loader{dlopen.Purego{}, wasm.Wazero{}, rpc.RPC{}}
+
+// floors are the floor calls elfx bench sets the loaders against.
+var floors = map[string]func(n int){"go": bench.PlainFloor}
 
 func main() {
 	if len(os.Args) < 2 {
@@ -62,6 +66,8 @@ func main() {
 		watchGOT(os.Args[2:])
 	case "run":
 		run(os.Args[2:])
+	case "bench":
+		benchLoader(os.Args[2:])
 	default:
 		usage()
 	}
@@ -138,11 +144,7 @@ func run(args []string) {
 	if fs.NArg() != 1 {
 		usage()
 	}
-	i := slices.IndexFunc(loaders, func(l dl.Loader) bool { return l.Name() == *name })
-	if i < 0 {
-		failCode(loadFailed, fmt.Errorf("this build of elfx-runner lacks the loader %q (it has %s)", *name, loaderNames()))
-	}
-	loader := loaders[i]
+	loader := findLoader(*name)
 	if w, ok := loader.(interface{ WithConfig(wasm.Config) dl.Loader }); ok {
 		loader = w.WithConfig(sandbox)
 	} else if !reflect.DeepEqual(sandbox, wasm.Config{}) {
@@ -195,6 +197,46 @@ func watchPlugin(l dl.Loader, path string, reloads int) {
 	if err != nil && ctx.Err() == nil {
 		fail(err)
 	}
+}
+
+// benchLoader measures one loader (dl/bench) and prints the figures as
+// JSON: a cold load, to be the process's first, or the warm figures.
+func benchLoader(args []string) {
+	fs := flag.NewFlagSet("bench", flag.ExitOnError)
+	name := fs.String("loader", "", "the loader: "+loaderNames())
+	var ps bench.Plugins
+	fs.StringVar(&ps.Transform, "transform", "", "the workload's plugin")
+	fs.StringVar(&ps.Trivial, "trivial", "", "the plugin whose empty call returns at once")
+	fs.StringVar(&ps.Churn, "churn", "", "the allocating workload's plugin")
+	cold := fs.Bool("cold", false, "measure a cold load only")
+	o := bench.Options{Floors: floors}
+	fs.IntVar(&o.Rate, "rate", 500, "calls a second in the GC runs")
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each GC run")
+	fs.Parse(args)
+	l := findLoader(*name)
+	var out any
+	var err error
+	if *cold {
+		out, err = bench.MeasureCold(l, ps)
+	} else {
+		out, err = bench.MeasureWarm(l, ps, o)
+	}
+	if err != nil {
+		fail(err)
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		fail(err)
+	}
+}
+
+// findLoader is the loader name, or the runner ends saying this build
+// lacks it.
+func findLoader(name string) dl.Loader {
+	i := slices.IndexFunc(loaders, func(l dl.Loader) bool { return l.Name() == name })
+	if i < 0 {
+		failCode(loadFailed, fmt.Errorf("this build of elfx-runner lacks the loader %q (it has %s)", name, loaderNames()))
+	}
+	return loaders[i]
 }
 
 func loaderNames() string {

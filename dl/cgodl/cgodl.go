@@ -17,6 +17,7 @@ typedef int (*elfx_execute_fn)(void *);
 
 static const elfx_plugin_info *elfx_call_info(void *f) { return ((elfx_info_fn)f)(); }
 static int elfx_call_execute(void *f, elfx_plugin_ctx *ctx) { return ((elfx_execute_fn)f)(ctx); }
+static void elfx_noop(void) {}
 */
 import "C"
 
@@ -157,6 +158,14 @@ func (p *plugin) release() {
 }
 
 var errClosed = errors.New("plugin already closed")
+
+// Noop makes n calls of a C function that does nothing: the floor of any
+// call through cgo, against which elfx bench sets the runners'.
+func Noop(n int) {
+	for range n {
+		C.elfx_noop()
+	}
+}
 
 func (p *plugin) Close() error {
 	if p.handle == nil {
