@@ -69,7 +69,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 10*time.Second, "how long each collector run lasts (two a loader)")
 	rate := fs.Int("rate", 500, "calls a second in the collector runs")
 	coldRuns := fs.Int("cold-runs", 5, "fresh processes for the cold load's median")
-	pluginDir := fs.String("plugins", "", "the plugins to run (`DIR`; default: plugins/ next to elfx-runner, which make build fills)")
+	pluginDir := fs.String("plugins", "", "the plugins to run (`DIR`; default: plugins/ next to elfx-runner, which make plugins fills)")
 	from := fs.String("from", "", "render the figures of an earlier `FILE` (--format json) instead of measuring")
 	if _, err := parseArgs(fs, args); err != nil {
 		fs.Usage()
@@ -126,7 +126,7 @@ func measure(names []string, pluginDir string, duration time.Duration, rate, col
 		pluginDir = filepath.Join(filepath.Dir(runner), "plugins")
 	}
 	if _, err := os.Stat(pluginDir); err != nil {
-		return nil, fmt.Errorf("no bench plugins: %w (make build builds them into bin/plugins)", err)
+		return nil, fmt.Errorf("no bench plugins: %w (make plugins, or make demo, builds them into bin/plugins)", err)
 	}
 	r := &benchReport{Machine: bench.Machine(), Rate: rate, Seconds: duration.Seconds(), ColdRuns: coldRuns}
 	for _, name := range names {
