@@ -170,6 +170,9 @@ func CheckWasm(path string, host *WasmHost) (*WasmReport, error) {
 
 // checkWasmCode is CheckWasm of the module code read from path.
 func checkWasmCode(path string, code []byte, host *WasmHost) (*WasmReport, error) {
+	if err := wasmabi.CheckShape(code); err != nil {
+		return nil, fmt.Errorf("%s: not a valid WebAssembly module: %w", path, err)
+	}
 	ctx := context.Background()
 	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
 	defer r.Close(ctx)

@@ -11,6 +11,7 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 
 	"github.com/elfx/elfx/dl"
+	"github.com/elfx/elfx/dl/wasmabi"
 )
 
 // Wasmtime loads plugins with wasmtime-go, Wasmtime's C API through cgo
@@ -53,6 +54,9 @@ func (w Wasmtime) Load(path string) (dl.Plugin, error) {
 	code, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if err := wasmabi.CheckShape(code); err != nil {
+		return nil, fmt.Errorf("%s: not a valid WebAssembly module: %w", path, err)
 	}
 	config := wasmtime.NewConfig()
 	config.SetEpochInterruption(true)

@@ -12,6 +12,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/elfx/elfx/dl"
+	"github.com/elfx/elfx/dl/wasmabi"
 )
 
 // Wazero loads plugins with wazero, a WebAssembly runtime in pure Go
@@ -62,6 +63,9 @@ func (w Wazero) Load(path string) (dl.Plugin, error) {
 	code, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if err := wasmabi.CheckShape(code); err != nil {
+		return nil, fmt.Errorf("%s: not a valid WebAssembly module: %w", path, err)
 	}
 	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
 		WithMemoryLimitPages(w.pages()).
