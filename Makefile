@@ -6,7 +6,7 @@ FUZZTIME ?= 100000x
 BIN      := bin/elfx
 DEMO_DIR := build/demo
 
-.PHONY: all build plugins test demo bench fuzz deps vet clean
+.PHONY: all build plugins test demo bench fuzz deps vet race clean
 
 all: build
 
@@ -93,6 +93,11 @@ deps:
 			echo "deps: binutils, wabt, gcc or a cross compiler (gcc-aarch64-linux-gnu, gcc-i686-linux-gnu, gcc-s390x-linux-gnu, gcc-powerpc-linux-gnu) is missing; the tests that need them will skip"; \
 		fi; \
 	fi
+
+# The race detector over the code that runs concurrently: the batch
+# walker of several files, through the scripts that give it many.
+race:
+	$(GO) test -race -count=1 ./cmd/elfx -run 'TestScripts/(deps|info|bad_input|symbols|compat_check)$$'
 
 vet:
 	$(GO) vet ./...
