@@ -6,7 +6,7 @@ FUZZTIME ?= 100000x
 BIN      := bin/elfx
 DEMO_DIR := build/demo
 
-.PHONY: all build plugins test demo bench fuzz deps vet race clean
+.PHONY: all build plugins test demo bench fuzz deps vet race hostile clean
 
 all: build
 
@@ -93,6 +93,12 @@ deps:
 			echo "deps: binutils, wabt, gcc or a cross compiler (gcc-aarch64-linux-gnu, gcc-i686-linux-gnu, gcc-s390x-linux-gnu, gcc-powerpc-linux-gnu) is missing; the tests that need them will skip"; \
 		fi; \
 	fi
+
+# Every reading subcommand over a corpus of hostile files made from the
+# fixtures (internal/cmd/hostile), each behind a good file: no panic, no
+# hang, every file named, the good one reported, time and memory bounded.
+hostile: build
+	$(GO) run ./internal/cmd/hostile -elfx $(BIN) -dir build/hostile
 
 # The race detector over the code that runs concurrently: the batch
 # walker of several files, through the scripts that give it many.

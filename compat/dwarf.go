@@ -67,14 +67,14 @@ func debugFile(path string, f *elf.File) string {
 func readABITypes(path string) (*abiTypes, error) {
 	f, err := elf.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: reading the sections, for debug information: %w", path, err)
 	}
 	defer f.Close()
 	if dbg := debugFile(path, f); dbg == "" {
 		return nil, nil
 	} else if dbg != path {
 		if f, err = elf.Open(dbg); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: reading the sections, for debug information: %w", dbg, err)
 		}
 		defer f.Close()
 		path = dbg
