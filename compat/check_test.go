@@ -413,7 +413,7 @@ func TestCompareVersions(t *testing.T) {
 
 // hostCC is the C compiler go env CC names, else cc; the test skips
 // without one.
-func hostCC(t *testing.T) []string {
+func hostCC(t testing.TB) []string {
 	t.Helper()
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Skip("the fixtures need glibc on x86-64 (their versions are x86-64's)")

@@ -283,7 +283,7 @@ func runTruthCase(t *testing.T, cc []string, dir, abidiff string) truthRow {
 
 // buildTruthLib builds the case's deps and then vN.c (with vN.map as its
 // version script when present) into dir as soname, and returns its path.
-func buildTruthLib(t *testing.T, cc []string, src, dir, v, soname string, deps, flags []string) string {
+func buildTruthLib(t testing.TB, cc []string, src, dir, v, soname string, deps, flags []string) string {
 	t.Helper()
 	for _, d := range deps {
 		file, depSoname, ok := strings.Cut(d, "=")
@@ -308,7 +308,7 @@ func fileExists(p string) bool {
 }
 
 // truthCompile runs the compiler with args in dir.
-func truthCompile(t *testing.T, cc []string, dir string, args ...string) {
+func truthCompile(t testing.TB, cc []string, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(cc[0], append(slices.Clip(cc[1:]), args...)...)
 	cmd.Dir = dir

@@ -79,6 +79,9 @@ func readABITypes(path string) (*abiTypes, error) {
 		defer f.Close()
 		path = dbg
 	}
+	if err := checkDebugSizes(path, f); err != nil {
+		return nil, err
+	}
 	d, err := f.DWARF()
 	if err != nil {
 		return nil, fmt.Errorf("%s: debug information: %w", path, err)
@@ -130,6 +133,34 @@ func readABITypes(path string) (*abiTypes, error) {
 		}
 	}
 	return t, nil
+}
+
+// maxDebugExpansion bounds the size the debug sections of a file may
+// claim, decompressed, as a multiple of the file's size. DWARF compresses
+// 3 to 10 times; a compression bomb claims a thousand, which debug/elf
+// would allocate.
+const maxDebugExpansion = 32
+
+// checkDebugSizes refuses a file whose debug sections claim more than
+// maxDebugExpansion times its size, before debug/elf reads them.
+func checkDebugSizes(path string, f *elf.File) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	limit := maxDebugExpansion * uint64(st.Size())
+	var total uint64
+	for _, s := range f.Sections {
+		if s.Type == elf.SHT_NOBITS || !strings.HasPrefix(s.Name, ".debug_") && !strings.HasPrefix(s.Name, ".zdebug_") {
+			continue
+		}
+		s.Open() // a .zdebug section's size is known once its header is read
+		if total += min(s.Size, limit+1); total > limit {
+			return fmt.Errorf("%s: debug information: %s at offset %#x claims %d bytes, which with the other debug sections is more than %d times the file's %d bytes",
+				path, s.Name, s.Offset, s.Size, maxDebugExpansion, st.Size())
+		}
+	}
+	return nil
 }
 
 // funcType builds a subprogram's type from its entry and its

@@ -9,12 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/elfx/elfx/internal/testelf"
 )
 
 // The fuzz targets, one per entry point of the reader. Each decodes the
@@ -275,38 +276,11 @@ func fuzzOpen(t *testing.T, data []byte) *File {
 	return f
 }
 
-var fuzzAllocSample = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-
-func fuzzHeapAllocs() uint64 {
-	metrics.Read(fuzzAllocSample)
-	return fuzzAllocSample[0].Value.Uint64()
-}
-
-// fuzzBounded runs fn on the input and fails when it allocates more than a
-// constant multiple of the input's size. The slack covers the runtime's
-// per-processor allocation caches, which the counter sees in whole spans.
-// The counter is process-wide, and the fuzzing engine allocates too, so an
-// input over the limit is measured twice more and fails only when every
-// run is over.
-func fuzzBounded(t *testing.T, data []byte, fn func(t *testing.T, data []byte)) {
-	t.Helper()
-	limit := 64*uint64(len(data)) + 1<<20
-	var n uint64
-	for range 3 {
-		before := fuzzHeapAllocs()
-		fn(t, data)
-		if n = fuzzHeapAllocs() - before; n <= limit {
-			return
-		}
-	}
-	t.Fatalf("allocated %d bytes for a %d-byte input, more than %d", n, len(data), limit)
-}
-
 // fuzzTarget is the common shape of the targets that take only the file.
 func fuzzTarget(f *testing.F, fn func(t *testing.T, file *File, data []byte)) {
 	fuzzAddSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fuzzBounded(t, data, func(t *testing.T, data []byte) {
+		testelf.Bounded(t, len(data), func() {
 			if file := fuzzOpen(t, data); file != nil {
 				fn(t, file, data)
 			}
@@ -325,7 +299,7 @@ func (r sizeOnlyReader) ReadAt(p []byte, off int64) (int, error) { return r.r.Re
 func FuzzNewFile(f *testing.F) {
 	fuzzAddSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fuzzBounded(t, data, func(t *testing.T, data []byte) {
+		testelf.Bounded(t, len(data), func() {
 			file, err := NewFile(bytes.NewReader(data))
 			probed, perr := NewFile(sizeOnlyReader{bytes.NewReader(data)})
 			if (err == nil) != (perr == nil) || err != nil && err.Error() != perr.Error() {
@@ -455,7 +429,7 @@ func FuzzLookup(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte, name, version string, hidden, plt, newest bool) {
-		fuzzBounded(t, data, func(t *testing.T, data []byte) {
+		testelf.Bounded(t, len(data), func() {
 			file := fuzzOpen(t, data)
 			if file == nil {
 				return

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"bytes"
+	"errors"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
@@ -186,101 +187,39 @@ func compareWithLoader(t *testing.T, lm *LinkMap, want loaderVerdict) {
 	}
 }
 
-// tinyLibs is a shared library of a few hundred bytes whose soname is
-// libd00000.so and whose only DT_NEEDED is libd00001.so, and a program
-// that needs libd00000.so: any chain or cycle of libraries is made from
-// them by rewriting those fixed-width names in the bytes, with no more
-// compiler runs.
-type tinyLibs struct {
-	lib, prog []byte
-}
-
-const tinyNameWidth = len("libd00000.so")
-
-func tinyName(i int) string { return fmt.Sprintf("libd%05d.so", i) }
-
-// buildTinyLibs compiles the template library and program with go env CC.
+// buildTinyLibs builds fixtures.Tiny, skipping t without a compiler.
 func buildTinyLibs(t *testing.T) *tinyLibs {
 	t.Helper()
-	cc := ccPath()
-	if cc == "" {
-		t.Skip("no C compiler")
+	tl, err := fixtures.BuildTiny()
+	var missing *fixtures.MissingToolError
+	switch {
+	case errors.As(err, &missing):
+		t.Skip(err)
+	case err != nil:
+		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	write := func(name, src string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("d.c", "int d(void) { return 0; }\n")
-	write("m.c", "int d(void);\nint main(void) { return d(); }\n")
-	small := []string{"-s", "-Wl,-z,noseparate-code", "-Wl,--build-id=none", "-Wl,-z,norelro",
-		"-Wl,--hash-style=gnu", "-fno-asynchronous-unwind-tables", "-Wl,--no-eh-frame-hdr"}
-	run := func(args ...string) {
-		cmd := exec.Command(cc, args...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Skipf("cannot build the tiny libraries with %s: %v\n%s", cc, err, out)
-		}
-	}
-	lib := append([]string{"-shared", "-fPIC", "-nostdlib"}, small...)
-	run(append(lib, "-o", tinyName(1), "-Wl,-soname,"+tinyName(1), "d.c")...)
-	run(append(lib, "-o", tinyName(0), "-Wl,-soname,"+tinyName(0), "d.c", "-Wl,--no-as-needed", "./"+tinyName(1))...)
-	run("-o", "prog", "m.c", "-Wl,--no-as-needed", "./"+tinyName(0))
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	return &tinyLibs{lib: read(tinyName(0)), prog: read("prog")}
+	return &tinyLibs{tl}
 }
 
-// patchNames returns a copy of b with every occurrence of each key of
-// names, found in b as it was, overwritten by its value of the same width.
-func patchNames(t *testing.T, b []byte, names map[string]string) []byte {
-	t.Helper()
-	out := bytes.Clone(b)
-	for from, to := range names {
-		if len(from) != len(to) {
-			t.Fatalf("patchNames: %q and %q differ in width", from, to)
-		}
-		n := 0
-		for i := 0; ; {
-			j := bytes.Index(b[i:], []byte(from))
-			if j < 0 {
-				break
-			}
-			copy(out[i+j:], to)
-			i += j + len(from)
-			n++
-		}
-		if n == 0 {
-			t.Fatalf("patchNames: %q is not in the file", from)
-		}
-	}
-	return out
-}
+// tinyLibs is fixtures.Tiny whose writes fail the test.
+type tinyLibs struct{ *fixtures.Tiny }
 
-// lib writes the template library into dir as soname, needing needed.
+var tinyName = fixtures.TinyName
+
 func (tl *tinyLibs) writeLib(t *testing.T, dir, soname, needed string) {
 	t.Helper()
-	b := patchNames(t, tl.lib, map[string]string{tinyName(0): soname, tinyName(1): needed})
-	if err := os.WriteFile(filepath.Join(dir, soname), b, 0o755); err != nil {
+	if err := tl.WriteLib(dir, soname, needed); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// writeProg writes the template program into dir, needing needed.
 func (tl *tinyLibs) writeProg(t *testing.T, dir, needed string) string {
 	t.Helper()
-	path := filepath.Join(dir, "prog-"+strings.TrimSuffix(needed, ".so"))
-	b := patchNames(t, tl.prog, map[string]string{tinyName(0): needed})
-	if err := os.WriteFile(path, b, 0o755); err != nil {
+	p, err := tl.WriteProg(dir, needed)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return path
+	return p
 }
 
 // fastTempDir is a temporary directory on tmpfs when /dev/shm is one:
@@ -485,7 +424,7 @@ func TestHostileResolve(t *testing.T) {
 			for i := range depth {
 				tiny.writeLib(t, chainDir, tinyName(i), tinyName(i+1))
 			}
-			t.Logf("wrote %d libraries of %d bytes in %v", depth, len(tiny.lib), time.Since(start).Round(time.Millisecond))
+			t.Logf("wrote %d libraries in %v", depth, time.Since(start).Round(time.Millisecond))
 		}
 		return chainDir
 	}
