@@ -2,9 +2,9 @@ package inspect
 
 import (
 	"bytes"
-	"errors"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
