@@ -61,7 +61,27 @@ type Object struct {
 	flags1        elf.DynFlag1
 	origin        string // the directory $ORIGIN expands to
 	loader        *Object
-	deps          []depEntry // DT_NEEDED, DT_AUXILIARY and DT_FILTER in order
+	// rpathUp is the nearest object up the loader chain from this one,
+	// itself included, that has a DT_RPATH (once rpathUpKnown).
+	rpathUp      *Object
+	rpathUpKnown bool
+	deps         []depEntry // DT_NEEDED, DT_AUXILIARY and DT_FILTER in order
+}
+
+// withRPath is the nearest object up o's loader chain, o included, that
+// has a DT_RPATH; nil when none has. The search walks only those: walking
+// every object would make a chain of libraries 10,000 deep quadratic.
+func (o *Object) withRPath() *Object {
+	if o == nil {
+		return nil
+	}
+	if !o.rpathUpKnown {
+		o.rpathUp, o.rpathUpKnown = o, true
+		if o.rpath == nil {
+			o.rpathUp = o.loader.withRPath()
+		}
+	}
+	return o.rpathUp
 }
 
 // IsInterpreter reports whether the object is the program interpreter,

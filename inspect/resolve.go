@@ -472,8 +472,8 @@ func (r *resolver) sameFile(id fileID) *Object {
 func (r *resolver) search(o, loader *Object, name string) *fileInfo {
 	if loader.runpath == nil {
 		didMain := false
-		for l := loader; l != nil; l = l.loader {
-			if l.rpath == nil || l.rpath.disabled {
+		for l := loader.withRPath(); l != nil; l = l.loader.withRPath() {
+			if l.rpath.disabled {
 				continue
 			}
 			if fi := r.openPath(o, name, l.rpath); fi != nil {

@@ -10,8 +10,12 @@
 // at their maxima; PT_DYNAMIC and every segment pointing outside the file;
 // overlapping segments; every dynamic entry's value at its maximum, at
 // zero and past the file; hash tables whose chains loop; version chains
-// that loop), adds DT_NEEDED cycles, and truncates and count-bombs the
-// WebAssembly fixtures.
+// that loop); adds a library with deep debug information and copies of
+// it whose .debug_info is a compression bomb; lays out libraries in
+// DT_NEEDED cycles, a chain 10,000 deep and symbolic link loops, and
+// sysroots with malformed ld.so.cache files and an ld.so.conf that
+// includes itself, run through deps, bindings, lazy and compat check; and
+// truncates and count-bombs the WebAssembly fixtures.
 package main
 
 import (
@@ -31,11 +35,20 @@ import (
 	"github.com/elfx/elfx/fixtures"
 )
 
-// Bounds a hostile file must stay within, per elfx run.
+// Bounds a hostile file must stay within, per elfx run: a second of
+// processor time (user and system: wall time depends on what else the
+// machine runs; a run still going after hangAfter is a hang), and
+// resident memory of a fixed allowance (the runtime, the good file and
+// the libraries elfx reads for it) and a small multiple of the file's size.
 const (
-	maxTime = time.Second
-	maxRSS  = 256 << 20
+	hangAfter    = 20 * time.Second
+	maxTime      = time.Second
+	rssAllowance = 64 << 20
+	rssPerByte   = 64
 )
+
+// maxRSS is the resident memory bound of a run over size bytes of files.
+func maxRSS(size int64) int64 { return rssAllowance + rssPerByte*size }
 
 func main() {
 	elfx := flag.String("elfx", "bin/elfx", "the elfx to run")
@@ -74,8 +87,18 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	deep, bombs, err := dwarfFiles(filepath.Join(*dir, "dwarf"))
+	if err != nil {
+		fail(err)
+	}
+	files = append(files, bombs...)
 	slices.Sort(files)
-	fmt.Printf("hostile: %d ELF files and %d WebAssembly modules from %d fixtures\n", len(files), len(wasm), len(set.Fixtures))
+	lays, err := layouts(filepath.Join(*dir, "layouts"))
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("hostile: %d ELF files and %d WebAssembly modules from %d fixtures, %d library layouts (a chain %d deep)\n",
+		len(files), len(wasm), len(set.Fixtures), len(lays), chainDepth)
 	r := runner{elfx: *elfx, good: good}
 	for _, args := range [][]string{
 		{"info", "--format", "json"}, {"dynamic", "--format", "json"}, {"symbols", "--format", "json"},
@@ -83,18 +106,31 @@ func main() {
 		{"lazy", "--format", "json"}, {"compat", "check", "--glibc", "2.17", "--format", "json"},
 	} {
 		for _, f := range files {
-			r.check(args, f, true)
+			r.check(args, nil, f, size(f), true)
 		}
 	}
 	for _, f := range files {
-		r.check([]string{"compat", "diff", "--format", "json", good}, f, false)
+		r.check([]string{"compat", "diff", "--format", "json", good}, nil, f, size(f), false)
+	}
+	for _, f := range append(bombs, deep) {
+		r.check([]string{"compat", "diff", "--format", "json", deep}, nil, f, size(f)+size(deep), false)
+	}
+	for _, l := range lays {
+		for _, cmd := range [][]string{{"deps"}, {"bindings"}, {"lazy"}} {
+			r.check(append(cmd, append([]string{"--format", "json"}, l.flags()...)...), nil, l.prog, l.size, true)
+		}
+		check := []string{"compat", "check", "--glibc", "2.17", "--deep", "--format", "json"}
+		if l.root != "" {
+			check = append(check, "--sysroot", l.root)
+		}
+		r.check(check, l.env, l.prog, l.size, true)
 	}
 	r.good = goodWasm
 	for _, f := range wasm {
-		r.check([]string{"compat", "wasm", "--format", "json"}, f, true)
+		r.check([]string{"compat", "wasm", "--format", "json"}, nil, f, size(f), true)
 	}
-	fmt.Printf("hostile: %d runs: %d panics, %d hangs, %d files over %v or %d MiB, %d good files lost; slowest %v (%s), most memory %d MiB (%s)\n",
-		r.runs, r.panics, r.hangs, r.overBounds, maxTime, maxRSS>>20, r.lost, r.slowest.Round(time.Millisecond), r.slowestRun, r.maxRSS>>20, r.maxRSSRun)
+	fmt.Printf("hostile: %d runs: %d panics, %d hangs, %d files over %v or %d MiB and %d times their size, %d good files lost; most processor time %v (%s), most memory %d MiB (%s)\n",
+		r.runs, r.panics, r.hangs, r.overBounds, maxTime, rssAllowance>>20, rssPerByte, r.lost, r.slowest.Round(time.Millisecond), r.slowestRun, r.peakRSS>>20, r.peakRSSRun)
 	if r.panics+r.hangs+r.overBounds+r.lost > 0 {
 		os.Exit(1)
 	}
@@ -106,23 +142,24 @@ type runner struct {
 	runs, panics, hangs, lost int
 	overBounds                int
 	slowest                   time.Duration
-	slowestRun, maxRSSRun     string
-	maxRSS                    int64
+	slowestRun, peakRSSRun    string
+	peakRSS                   int64
 }
 
-// check runs elfx args [good] file: the exit status must be 0, 1 or 2,
-// nothing may panic, it must end within the time bound, and with batch
+// check runs elfx args [good] file, with env added to its environment;
+// the run reads n bytes of hostile files. The exit status must be 0, 1
+// or 2, nothing may panic, it must end within the bounds, and with batch
 // the good file before the hostile one must still be reported.
-func (r *runner) check(args []string, file string, batch bool) {
+func (r *runner) check(args, env []string, file string, n int64, batch bool) {
 	argv := slices.Clone(args)
 	if batch {
 		argv = append(argv, r.good)
 	}
 	argv = append(argv, file)
 	cmd := exec.Command(r.elfx, argv...)
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		fail(err)
 	}
@@ -132,27 +169,27 @@ func (r *runner) check(args []string, file string, batch bool) {
 	r.runs++
 	select {
 	case <-done:
-	case <-time.After(20 * maxTime):
+	case <-time.After(hangAfter):
 		cmd.Process.Kill()
 		<-done
 		r.hangs++
 		fmt.Printf("HANG: %s\n", run)
 		return
 	}
-	elapsed := time.Since(start)
+	elapsed := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
 	if elapsed > r.slowest {
 		r.slowest, r.slowestRun = elapsed, run
 	}
-	if rss > r.maxRSS {
-		r.maxRSS, r.maxRSSRun = rss, run
+	if rss > r.peakRSS {
+		r.peakRSS, r.peakRSSRun = rss, run
 	}
 	code := cmd.ProcessState.ExitCode()
 	switch {
 	case code > 2 || code < 0 || bytes.Contains(stderr.Bytes(), []byte("panic:")) || bytes.Contains(stderr.Bytes(), []byte("goroutine ")):
 		r.panics++
 		fmt.Printf("PANIC or crash (exit %d): %s\n%s\n", code, run, stderr.Bytes())
-	case elapsed > maxTime || rss > maxRSS:
+	case elapsed > maxTime || rss > maxRSS(n):
 		r.overBounds++
 		fmt.Printf("OVER BOUNDS (%v, %d MiB): %s\n", elapsed, rss>>20, run)
 	case batch && !bytes.Contains(stdout.Bytes(), []byte(r.good)):
@@ -331,6 +368,15 @@ func wasmMutants(build, corpus string) (out []string, good string, err error) {
 	}
 	slices.Sort(out)
 	return out, good, nil
+}
+
+// size is the size of the file at path, 0 when it cannot be found.
+func size(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
 }
 
 func fail(err error) {
