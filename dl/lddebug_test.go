@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -294,4 +296,69 @@ func parseOne(t *testing.T, line string) *DebugLog {
 		t.Fatal(err)
 	}
 	return log
+}
+
+// TestParseDebugGarbage parses the loader's real output for /bin/true
+// (LD_DEBUG=bindings,symbols) with garbage between its lines: binary
+// bytes, NULs, invalid UTF-8, lines cut before their record is complete,
+// stray carriage returns, a line over maxLine. The records are the ones
+// of the clean output: garbage adds none and loses none.
+func TestParseDebugGarbage(t *testing.T) {
+	cmd := exec.Command("/bin/true")
+	cmd.Env = []string{"LD_DEBUG=bindings,symbols"}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Skipf("/bin/true: %v", err)
+	}
+	clean, err := ParseDebug(bytes.NewReader(stderr.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(clean.Bindings) == 0 || len(clean.Lookups) == 0 {
+		t.Skipf("the loader here prints no bindings or lookups for /bin/true:\n%s", stderr.Bytes())
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	lines := strings.SplitAfter(stderr.String(), "\n")
+	garbage := func(line string) string {
+		switch rng.IntN(6) {
+		case 0: // random bytes, no newline among them
+			b := make([]byte, rng.IntN(200))
+			for i := range b {
+				if b[i] = byte(rng.IntN(256)); b[i] == '\n' {
+					b[i] = 0
+				}
+			}
+			return string(b) + "\n"
+		case 1: // the line cut before its record is complete
+			if i := strings.Index(line, ": "); i > 0 {
+				return line[:rng.IntN(i)] + "\n"
+			}
+			return "\n"
+		case 2:
+			return "\x00\x00\x00\n"
+		case 3:
+			return "\xff\xfe binding file \xc3\x28 [0] to\n"
+		case 4:
+			return "\r\n"
+		default:
+			return strings.Repeat("x", rng.IntN(64<<10)) + "\n"
+		}
+	}
+	var dirty strings.Builder
+	for _, line := range lines {
+		dirty.WriteString(garbage(line))
+		dirty.WriteString(line)
+	}
+	dirty.WriteString(strings.Repeat("y", maxLine+1) + "\n")
+	got, err := ParseDebug(strings.NewReader(dirty.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d bindings and %d lookups, among %d garbage lines", len(clean.Bindings), len(clean.Lookups), len(lines)+1)
+	if !reflect.DeepEqual(got, clean) {
+		t.Errorf("with garbage: %d bindings, %d lookups, %d undefined, %d not found; clean: %d, %d, %d, %d",
+			len(got.Bindings), len(got.Lookups), len(got.Undefined), len(got.NotFound),
+			len(clean.Bindings), len(clean.Lookups), len(clean.Undefined), len(clean.NotFound))
+	}
 }
