@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/elfx/elfx/elfx"
+	"github.com/elfx/elfx/internal/safeopen"
 )
 
 // goModule is what plugin.Open compares of a Go program or plugin, read
@@ -47,6 +48,17 @@ type notGoError struct {
 
 func (e *notGoError) Error() string { return fmt.Sprintf("%s: not a Go binary: %v", e.path, e.err) }
 
+// readBuildInfo is buildinfo.ReadFile of a regular file, opened without
+// blocking (safeopen).
+func readBuildInfo(path string) (*buildinfo.BuildInfo, error) {
+	f, err := safeopen.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return buildinfo.Read(f)
+}
+
 // readGoModule reads path as a Go program (plugin false) or plugin.
 func readGoModule(path string, plugin bool) (*goModule, error) {
 	f, err := elfx.Open(path)
@@ -54,7 +66,7 @@ func readGoModule(path string, plugin bool) (*goModule, error) {
 		return nil, err
 	}
 	defer f.Close()
-	info, err := buildinfo.ReadFile(path)
+	info, err := readBuildInfo(path)
 	if err != nil {
 		return nil, &notGoError{path, err}
 	}
@@ -123,7 +135,7 @@ func checkedPackages(f *elfx.File, syms []elfx.Symbol) ([]string, error) {
 // its main package's symbols, under which plugin.Open looks its exports
 // up.
 func GoPluginPath(path string) (string, error) {
-	info, err := buildinfo.ReadFile(path)
+	info, err := readBuildInfo(path)
 	if err != nil {
 		return "", &notGoError{path, err}
 	}
@@ -135,11 +147,15 @@ func GoPluginPath(path string) (string, error) {
 // then it is its main package's import path as the go command passes it
 // to the linker, escaped as the linker escapes symbol prefixes.
 func pluginPath(path string, info *buildinfo.BuildInfo) (string, error) {
-	f, err := elf.Open(path)
+	file, err := safeopen.Open(path)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
+	defer file.Close()
+	f, err := elf.NewFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
 	addr, size, found, err := localSymbol(f, "go:link.thispluginpath")
 	switch {
 	case err != nil:

@@ -14,6 +14,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/elfx/elfx/dl/wasmabi"
+	"github.com/elfx/elfx/internal/safeopen"
 )
 
 // A WasmHost is what a WebAssembly host offers a module's imports:
@@ -161,7 +162,7 @@ type WasmReport struct {
 // the plugin contract: what instantiation in a runner would refuse, said
 // before.
 func CheckWasm(path string, host *WasmHost) (*WasmReport, error) {
-	code, err := os.ReadFile(path)
+	code, err := safeopen.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

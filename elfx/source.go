@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/elfx/elfx/internal/safeopen"
 )
 
 // source gives bounds-checked access to the bytes of a file, either straight
@@ -19,12 +21,13 @@ type source struct {
 }
 
 // mapPath opens path, checks that it is a regular file and maps it
-// read-only. It makes the system calls itself (open, fstat, mmap, close):
+// read-only. The open does not block (O_NONBLOCK): a FIFO would wait for
+// a writer. It makes the system calls itself (open, fstat, mmap, close):
 // os.Open's second fstat and finalizer show in a walk over thousands of
 // files. data is nil for a file that cannot be mapped (an empty one, or a
 // mapping refused), which the caller then reads instead.
 func mapPath(path string) (data []byte, size int64, err error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -34,7 +37,7 @@ func mapPath(path string) (data []byte, size int64, err error) {
 		return nil, 0, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, 0, fmt.Errorf("%s: not a regular file", path)
+		return nil, 0, fmt.Errorf("%s: not a regular file: %s", path, safeopen.Kind(st.Mode))
 	}
 	if st.Size <= 0 || int64(int(st.Size)) != st.Size {
 		return nil, st.Size, nil

@@ -5,9 +5,9 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
-	"os"
 
 	"github.com/elfx/elfx/elfx"
+	"github.com/elfx/elfx/internal/safeopen"
 )
 
 // The ld.so.cache layouts, from glibc's sysdeps/generic/dl-cache.h.
@@ -195,7 +195,7 @@ func CacheFlagsString(flags int32) string {
 
 // ReadCache reads and decodes an ld.so.cache file.
 func ReadCache(path string) (*Cache, error) {
-	data, err := os.ReadFile(path)
+	data, err := safeopen.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

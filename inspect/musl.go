@@ -59,6 +59,7 @@ import (
 	"syscall"
 
 	"github.com/elfx/elfx/elfx"
+	"github.com/elfx/elfx/internal/safeopen"
 )
 
 // isMuslInterpreter reports whether interp is musl's dynamic loader: its
@@ -474,7 +475,7 @@ func (m *muslResolver) readPathFile() string {
 	host, err := m.rv.hostPath(muslPathFile(m.interpPath, m.arch))
 	var b []byte
 	if err == nil {
-		b, err = os.ReadFile(host)
+		b, err = safeopen.ReadFile(host)
 	}
 	switch {
 	case err == nil:

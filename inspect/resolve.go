@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/elfx/elfx/elfx"
+	"github.com/elfx/elfx/internal/safeopen"
 )
 
 // resolver is one emulation of the loader's startup for one program.
@@ -637,7 +638,9 @@ func (r *resolver) readFile(path string) *fileInfo {
 	if err != nil {
 		return openError(err)
 	}
-	fd, err := syscall.Open(host, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	// O_NONBLOCK: opening a FIFO waits for a writer (the loader would
+	// hang there); a regular file reads the same.
+	fd, err := syscall.Open(host, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return openError(&fs.PathError{Op: "open", Path: path, Err: err})
 	}
@@ -656,6 +659,8 @@ func (r *resolver) readFile(path string) *fileInfo {
 	switch {
 	case st.Mode&syscall.S_IFMT == syscall.S_IFDIR:
 		return fatal("cannot read file data: is a directory")
+	case st.Mode&syscall.S_IFMT == syscall.S_IFIFO:
+		return fatal("a FIFO: the loader would wait for a writer to open it")
 	case st.Size < int64(ehdrSize(r.host.class)):
 		return fatal("file too short")
 	}
@@ -683,7 +688,7 @@ func (r *resolver) readFile(path string) *fileInfo {
 // readProgram reads what the loader needs of the program, the way
 // readFile reads a library; errors name the file.
 func readProgram(path string) (*objectInfo, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -693,7 +698,7 @@ func readProgram(path string) (*objectInfo, error) {
 		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		return nil, fmt.Errorf("%s: not a regular file", path)
+		return nil, fmt.Errorf("%s: not a regular file: %s", path, safeopen.Kind(st.Mode))
 	}
 	fr := &fdReader{fd: fd, size: st.Size}
 	defer fr.release()

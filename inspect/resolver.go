@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/elfx/elfx/internal/safeopen"
 )
 
 // A Resolver resolves any number of programs against one system and
@@ -44,7 +46,7 @@ func (rv *Resolver) preloadFile() []byte {
 		if err != nil {
 			return nil
 		}
-		b, _ := os.ReadFile(host)
+		b, _ := safeopen.ReadFile(host)
 		return b
 	})
 }
@@ -207,9 +209,10 @@ func (rv *Resolver) list(dir string) *listing {
 }
 
 // readNames lists a directory's names unsorted: os.ReadDir's sort is
-// wasted on a set.
+// wasted on a set. A FIFO in the directory's place fails (O_DIRECTORY)
+// instead of blocking the open.
 func readNames(dir string) ([]string, error) {
-	d, err := os.Open(dir)
+	d, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}

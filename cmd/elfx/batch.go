@@ -59,8 +59,7 @@ type fileError struct {
 func reportFiles[R any](paths []string, format string, stdout, stderr io.Writer,
 	analyze func(path string) (R, error), renderText func(w io.Writer, r R) error, finding func(R) bool) int {
 	code := exitOK
-	enc := json.NewEncoder(stdout)
-	enc.SetEscapeHTML(false)
+	enc := newJSONEncoder(stdout)
 	failed := false
 	analyzeInOrder(paths, analyze, func(i int, r R, err error) {
 		path := paths[i]
@@ -96,6 +95,15 @@ func reportFiles[R any](paths []string, format string, stdout, stderr io.Writer,
 		}
 	})
 	return code
+}
+
+// newJSONEncoder returns the encoder of the JSON reports: one object a
+// line, with '<', '>' and '&' (in paths, in C++ names) left unescaped,
+// since the output is not for HTML.
+func newJSONEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
 }
 
 // analyzeInOrder runs analyze over paths with one worker a CPU and hands

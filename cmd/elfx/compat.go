@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -178,9 +177,7 @@ func reportSARIF(paths []string, stdout, stderr io.Writer, analyze func(string) 
 			}
 		}
 	})
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(log); err != nil {
+	if err := writeSARIF(stdout, log); err != nil {
 		fmt.Fprintf(stderr, "elfx: %v\n", err)
 		return exitUsage
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -59,15 +58,11 @@ func runCompatDiff(args []string, stdout, stderr io.Writer) int {
 	}
 	switch format.value {
 	case "json":
-		enc := json.NewEncoder(stdout)
-		enc.SetEscapeHTML(false)
-		err = enc.Encode(r)
+		err = newJSONEncoder(stdout).Encode(r)
 	case "sarif":
 		log := newSARIFLog()
 		log.addDiff(r)
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(log)
+		err = writeSARIF(stdout, log)
 	default:
 		err = renderDiff(stdout, r)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -34,8 +33,7 @@ func runCompatGoPlugin(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "elfx: %v\n", err)
 		return exitUsage
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetEscapeHTML(false)
+	enc := newJSONEncoder(stdout)
 	code := exitOK
 	for i, o := range opens {
 		if o.Err != nil {

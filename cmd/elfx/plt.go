@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -54,7 +55,11 @@ func openPLT(path string) (*elfx.File, *inspect.PLT, error) {
 	p, err := inspect.ReadPLT(f)
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		// The file's format errors name it already.
+		if fe := (*elfx.FormatError)(nil); !errors.As(err, &fe) || fe.File == "" {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+		return nil, nil, err
 	}
 	return f, p, nil
 }

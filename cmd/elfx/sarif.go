@@ -1,6 +1,14 @@
 package main
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+)
 
 // sarifLog is a SARIF 2.1.0 log (OASIS Static Analysis Results
 // Interchange Format), the shape code-scanning interfaces read: one run
@@ -89,7 +97,30 @@ func newSARIFLog() *sarifLog {
 }
 
 func sarifAt(file string) []sarifLocation {
-	return []sarifLocation{{sarifPhysical{sarifArtifact{file}}}}
+	return []sarifLocation{{sarifPhysical{sarifArtifact{sarifURI(file)}}}}
+}
+
+// sarifURI spells a path as the URI reference an artifactLocation holds
+// (SARIF 2.1.0 §3.4.3): a file: URI for an absolute path, a relative
+// reference otherwise. The path is percent-encoded byte by byte, so that
+// spaces, '%', '#', '?', newlines and bytes that are not UTF-8, all of
+// which a hostile file's paths may hold, come back unchanged when a
+// consumer decodes it.
+func sarifURI(p string) string {
+	esc := (&url.URL{Path: p}).EscapedPath()
+	if path.IsAbs(p) {
+		return "file://" + esc
+	}
+	// In a relative reference a ':' in the first segment would end a
+	// scheme ("c:x" reads as scheme c), and EscapedPath leaves it.
+	return strings.ReplaceAll(esc, ":", "%3A")
+}
+
+// writeSARIF writes the log as compat check and compat diff print it.
+func writeSARIF(w io.Writer, l *sarifLog) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(l)
 }
 
 // add records the findings of one file.
@@ -119,10 +150,9 @@ func (l *sarifLog) add(r *checkReport) {
 // breaking change is an error, another a note.
 func (l *sarifLog) addDiff(r *diffReport) {
 	run := &l.Runs[0]
-	seen := map[string]bool{}
 	for _, c := range r.Changes {
-		if !seen[c.Kind] {
-			seen[c.Kind] = true
+		// A kind may be a rule already, from compat check or an earlier diff.
+		if !slices.ContainsFunc(run.Tool.Driver.Rules, func(rule sarifRule) bool { return rule.ID == c.Kind }) {
 			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{c.Kind, sarifMessage{"compat diff: " + c.Kind}})
 		}
 		level := "note"

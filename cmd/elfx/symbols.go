@@ -29,7 +29,6 @@ type symbolRecord struct {
 	Visibility string `json:"visibility"`
 	Section    string `json:"section"` // UND, ABS, COMMON or the section index
 	versionNdx uint16
-	hasVersion bool
 }
 
 func runSymbols(args []string, stdout, stderr io.Writer) int {
@@ -77,7 +76,6 @@ func analyzeSymbols(path string, keep func(*elfx.Symbol) bool) (*symbolsReport, 
 			Visibility: strings.TrimPrefix(s.Visibility().String(), "STV_"),
 			Section:    sectionName(s.Section),
 			versionNdx: s.VersionIndex.Index(),
-			hasVersion: s.HasVersion,
 		})
 	}
 	return r, nil
