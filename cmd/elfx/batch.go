@@ -44,6 +44,15 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// badUsage prints fs's usage, unless parsing failed with err: the flag
+// package printed it then, after the error. It returns exitUsage.
+func badUsage(fs *flag.FlagSet, err error) int {
+	if err == nil {
+		fs.Usage()
+	}
+	return exitUsage
+}
+
 // fileError is the JSON record of a file that could not be read.
 type fileError struct {
 	File  string `json:"file"`

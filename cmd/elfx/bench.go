@@ -72,8 +72,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	pluginDir := fs.String("plugins", "", "the plugins to run (`DIR`; default: plugins/ next to elfx-runner, which make plugins fills)")
 	from := fs.String("from", "", "render the figures of an earlier `FILE` (--format json) instead of measuring")
 	if _, err := parseArgs(fs, args); err != nil {
-		fs.Usage()
-		return exitUsage
+		return exitUsage // the flag package printed the usage
 	}
 	var r *benchReport
 	var err error

@@ -84,8 +84,7 @@ func runBindings(args []string, stdout, stderr io.Writer) int {
 	fs.Var(rtld, "rtld", "with --into, the dlopen `mode`: local, global or deepbind")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) == 0 || btoi(*why != "")+btoi(*interpose)+btoi(*unresolved) > 1 {
-		fs.Usage()
-		return exitUsage
+		return badUsage(fs, err)
 	}
 	mode := map[string]inspect.DlopenMode{"local": inspect.RTLDLocal, "global": inspect.RTLDGlobal, "deepbind": inspect.RTLDDeepbind}[rtld.value]
 	rv := inspect.NewResolver(loaderConfig())

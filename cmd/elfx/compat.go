@@ -80,8 +80,7 @@ func runCompatCheck(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&opts.Deep, "deep", false, "also check the libraries the file brings along (found through its RPATH, RUNPATH or a path)")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) == 0 {
-		fs.Usage()
-		return exitUsage
+		return badUsage(fs, err)
 	}
 	if *glibc != "" {
 		floors["GLIBC"] = *glibc

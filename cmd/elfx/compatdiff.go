@@ -34,8 +34,7 @@ func runCompatDiff(args []string, stdout, stderr io.Writer) int {
 	suppress := fs.String("suppress", "", "drop the changes the rules in `FILE` match: lines \"KIND PATTERN\", e.g. \"symbol-removed internal_*\"")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) != 2 {
-		fs.Usage()
-		return exitUsage
+		return badUsage(fs, err)
 	}
 	if *suppress != "" {
 		text, err := os.ReadFile(*suppress)

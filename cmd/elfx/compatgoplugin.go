@@ -25,8 +25,7 @@ func runCompatGoPlugin(args []string, stdout, stderr io.Writer) int {
 	format := formatFlag(fs, "text", "json")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) < 2 {
-		fs.Usage()
-		return exitUsage
+		return badUsage(fs, err)
 	}
 	opens, err := compat.PredictPluginOpen(paths[0], paths[1:])
 	if err != nil {

@@ -48,8 +48,7 @@ func runCompatWasm(args []string, stdout, stderr io.Writer) int {
 	noContract := fs.Bool("no-contract", false, "do not check the elfx plugin contract's exports")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) == 0 {
-		fs.Usage()
-		return exitUsage
+		return badUsage(fs, err)
 	}
 	host := compat.NewWasmHost()
 	for name := range strings.SplitSeq(*hosts, ",") {

@@ -45,8 +45,7 @@ func runDeps(args []string, stdout, stderr io.Writer) int {
 	why := fs.String("why", "", "explain every place searched for the library `NAME`")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) == 0 {
-		fs.Usage()
-		return exitUsage
+		return badUsage(fs, err)
 	}
 	paths, walked := expandDirs(paths)
 	rv := inspect.NewResolver(loaderConfig())

@@ -63,8 +63,7 @@ func runInfo(args []string, stdout, stderr io.Writer) int {
 	format := formatFlag(fs, "text", "json")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) == 0 {
-		fs.Usage()
-		return exitUsage
+		return badUsage(fs, err)
 	}
 	return reportFiles(paths, format.value, stdout, stderr, analyzeInfo, renderInfo, nil)
 }

@@ -39,8 +39,7 @@ func runLazy(args []string, stdout, stderr io.Writer) int {
 	bindNow := fs.Bool("bind-now", false, "with --live, set LD_BIND_NOW=1 in the child: the slots are filled at load")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) == 0 && !*live || format.value == "svg" && (len(paths) > 1 || *live) {
-		fs.Usage() // an SVG document draws one file
-		return exitUsage
+		return badUsage(fs, err) // an SVG document draws one file
 	}
 	if *live {
 		env := loaderConfig().Env

@@ -39,8 +39,7 @@ func runPLT(args []string, stdout, stderr io.Writer) int {
 	format := formatFlag(fs, "text", "json")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) == 0 {
-		fs.Usage()
-		return exitUsage
+		return badUsage(fs, err)
 	}
 	return reportFiles(paths, format.value, stdout, stderr, analyzePLT, renderPLT, nil)
 }

@@ -49,8 +49,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) != 1 || loader.value == "" {
-		fs.Usage()
-		return exitUsage
+		return badUsage(fs, err)
 	}
 	runner, err := runnerPath()
 	if err != nil {

@@ -38,8 +38,7 @@ func runSymbols(args []string, stdout, stderr io.Writer) int {
 	undefined := fs.Bool("undefined", false, "list only the symbols the file needs from others")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) == 0 {
-		fs.Usage()
-		return exitUsage
+		return badUsage(fs, err)
 	}
 	if *defined && *undefined {
 		fmt.Fprintln(stderr, "elfx symbols: --defined and --undefined exclude each other")

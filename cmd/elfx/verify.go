@@ -48,8 +48,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs.Var(loader, "loader", "load each PLUGIN with this `runner` of elfx run (purego, cgo or goplugin) and check the lookups its dlopen made")
 	paths, err := parseArgs(fs, args)
 	if err != nil || len(paths) == 0 {
-		fs.Usage()
-		return exitUsage
+		return badUsage(fs, err)
 	}
 	cfg := loaderConfig()
 	if cfg.Root != "" || cfg.Secure || cfg.HWCaps != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/elfx/elfx/fixtures"
 )
@@ -39,7 +40,8 @@ const chainDepth = 10000
 
 // layouts writes under dir, from the tiny template libraries: a DT_NEEDED
 // cycle, a library needing itself, a chain chainDepth libraries deep,
-// symbolic link loops on a library and on a directory of the path, and
+// symbolic link loops on a library and on a directory of the path, a FIFO
+// in a library's place, and
 // sysroots whose ld.so.cache is malformed (mutants of this machine's) or
 // whose ld.so.conf includes itself.
 func layouts(dir string) ([]layout, error) {
@@ -108,6 +110,19 @@ func layouts(dir string) ([]layout, error) {
 	}
 	out = append(out, layout{name: "symlink-loops", prog: prog,
 		env: []string{"LD_LIBRARY_PATH=" + filepath.Join(loops, "sub") + ":" + loops + ":" + chain}})
+
+	// A FIFO named like the library: the loader would block opening it.
+	fifos := filepath.Join(dir, "fifo")
+	if err := os.MkdirAll(fifos, 0o755); err != nil {
+		return nil, err
+	}
+	if err := syscall.Mkfifo(filepath.Join(fifos, name(0)), 0o644); err != nil {
+		return nil, err
+	}
+	if prog, err = tiny.WriteProg(fifos, name(0)); err != nil {
+		return nil, err
+	}
+	out = append(out, layout{name: "fifo", prog: prog, env: []string{"LD_LIBRARY_PATH=" + fifos + ":" + chain}})
 
 	roots, err := hostileRoots(filepath.Join(dir, "roots"), tiny)
 	if err != nil {

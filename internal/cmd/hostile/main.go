@@ -10,12 +10,13 @@
 // at their maxima; PT_DYNAMIC and every segment pointing outside the file;
 // overlapping segments; every dynamic entry's value at its maximum, at
 // zero and past the file; hash tables whose chains loop; version chains
-// that loop); adds a library with deep debug information and copies of
-// it whose .debug_info is a compression bomb; lays out libraries in
-// DT_NEEDED cycles, a chain 10,000 deep and symbolic link loops, and
-// sysroots with malformed ld.so.cache files and an ld.so.conf that
-// includes itself, run through deps, bindings, lazy and compat check; and
-// truncates and count-bombs the WebAssembly fixtures.
+// that loop) and adds a FIFO, a library with deep debug information and
+// copies of it whose .debug_info is a compression bomb. It lays out
+// libraries in DT_NEEDED cycles, a chain 10,000 deep, symbolic link loops
+// and a FIFO in a library's place, and sysroots with malformed
+// ld.so.cache files and an ld.so.conf that includes itself, run through
+// deps, bindings, lazy and compat check. It truncates and count-bombs the
+// WebAssembly fixtures.
 package main
 
 import (
@@ -92,6 +93,11 @@ func main() {
 		fail(err)
 	}
 	files = append(files, bombs...)
+	fifo := filepath.Join(corpus, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		fail(err)
+	}
+	files = append(files, fifo)
 	slices.Sort(files)
 	lays, err := layouts(filepath.Join(*dir, "layouts"))
 	if err != nil {
