@@ -65,6 +65,9 @@ func debugFile(path string, f *elf.File) string {
 // variables are kept; a name defined twice (C has one definition) keeps
 // the first.
 func readABITypes(path string) (*abiTypes, error) {
+	if err := checkHeaders(path); err != nil {
+		return nil, err
+	}
 	f, err := elf.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the sections, for debug information: %w", path, err)
@@ -73,6 +76,9 @@ func readABITypes(path string) (*abiTypes, error) {
 	if dbg := debugFile(path, f); dbg == "" {
 		return nil, nil
 	} else if dbg != path {
+		if err := checkHeaders(dbg); err != nil {
+			return nil, err
+		}
 		if f, err = elf.Open(dbg); err != nil {
 			return nil, fmt.Errorf("%s: reading the sections, for debug information: %w", dbg, err)
 		}

@@ -48,9 +48,27 @@ type notGoError struct {
 
 func (e *notGoError) Error() string { return fmt.Sprintf("%s: not a Go binary: %v", e.path, e.err) }
 
-// readBuildInfo is buildinfo.ReadFile of a regular file, opened without
-// blocking (safeopen).
+// checkHeaders opens path with elfx, which checks that the program and
+// section header tables and the section name table lie within the file,
+// before debug/elf or debug/buildinfo read it: they read those tables in
+// 10 MiB chunks whatever the file's size, which makes a hostile file of a
+// hundred bytes cost tens of megabytes.
+func checkHeaders(path string) error {
+	f, err := elfx.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.SectionHeaders()
+	return err
+}
+
+// readBuildInfo is buildinfo.ReadFile of a regular ELF file, opened
+// without blocking (safeopen), once checkHeaders passes.
 func readBuildInfo(path string) (*buildinfo.BuildInfo, error) {
+	if err := checkHeaders(path); err != nil {
+		return nil, err
+	}
 	f, err := safeopen.Open(path)
 	if err != nil {
 		return nil, err
@@ -147,6 +165,9 @@ func GoPluginPath(path string) (string, error) {
 // then it is its main package's import path as the go command passes it
 // to the linker, escaped as the linker escapes symbol prefixes.
 func pluginPath(path string, info *buildinfo.BuildInfo) (string, error) {
+	if err := checkHeaders(path); err != nil {
+		return "", err
+	}
 	file, err := safeopen.Open(path)
 	if err != nil {
 		return "", err

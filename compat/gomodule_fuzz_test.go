@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/elfx/elfx/internal/testelf"
 )
 
 // FuzzReadGoModule: any file gives a module or an error naming it, never
@@ -21,10 +23,12 @@ func FuzzReadGoModule(f *testing.F) {
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		for _, plugin := range []bool{false, true} {
-			if m, err := readGoModule(path, plugin); err == nil && m.path != path {
-				t.Fatalf("module of %q", m.path)
+		testelf.Bounded(t, len(b), func() {
+			for _, plugin := range []bool{false, true} {
+				if m, err := readGoModule(path, plugin); err == nil && m.path != path {
+					t.Fatalf("module of %q", m.path)
+				}
 			}
-		}
+		})
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/elfx/elfx/fixtures"
+	"github.com/elfx/elfx/internal/testelf"
 )
 
 // FuzzCheckWasm: any bytes give a report or an error, never a crash.
@@ -21,7 +22,9 @@ func FuzzCheckWasm(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, code []byte) {
-		r, err := checkWasmCode("fuzz.wasm", code, host)
+		var r *WasmReport
+		var err error
+		testelf.Bounded(t, len(code), func() { r, err = checkWasmCode("fuzz.wasm", code, host) })
 		if err == nil && r.File != "fuzz.wasm" {
 			t.Fatalf("report of %q", r.File)
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/elfx/elfx/internal/testelf"
 )
 
 // formatBinding prints b as glibc 2.36's _dl_lookup_symbol_x does with
@@ -236,7 +238,9 @@ func FuzzParseDebug(f *testing.F) {
 	f.Add([]byte("binding file  [0] to /b [1]: protected symbol `x'\r\n"), 1, "/a [0] to b", uint8(3), "c [1]: normal symbol `d", uint8(1), true, "e' [f", "")
 	f.Add([]byte("0"), 1, " [00] to", uint8(3), "0", uint8(1), true, "0", "0")
 	f.Fuzz(func(t *testing.T, data []byte, pid int, from string, fromNS uint8, to string, toNS uint8, protected bool, sym, ver string) {
-		log, err := ParseDebug(bytes.NewReader(data))
+		var log *DebugLog
+		var err error
+		testelf.Bounded(t, len(data), func() { log, err = ParseDebug(bytes.NewReader(data)) })
 		if err != nil {
 			t.Fatal(err)
 		}

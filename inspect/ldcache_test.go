@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/elfx/elfx/elfx"
+	"github.com/elfx/elfx/internal/testelf"
 )
 
 const ldso = x86Loader
@@ -817,7 +818,9 @@ func FuzzParseCache(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseCache(data)
+		var c *Cache
+		var err error
+		testelf.Bounded(t, len(data), func() { c, err = ParseCache(data) })
 		if err != nil {
 			var fe *elfx.FormatError
 			if !errors.As(err, &fe) {
