@@ -6,7 +6,7 @@ FUZZTIME ?= 100000x
 BIN      := bin/elfx
 DEMO_DIR := build/demo
 
-.PHONY: all build plugins test demo bench fuzz deps vet race hostile clean
+.PHONY: all build plugins test demo bench fuzz fuzz-corpus deps vet race hostile clean
 
 all: build
 
@@ -81,6 +81,12 @@ fuzz:
 			$(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 0 || exit 1; \
 		done; \
 	done
+
+# Keeps what a fuzz run found interesting (the go command's cache) in each
+# package's testdata/fuzz, where go test runs it as seeds: after
+# `make fuzz FUZZTIME=10m`, the smallest inputs of each target up to 1 MB.
+fuzz-corpus:
+	$(GO) run ./internal/cmd/fuzzcorpus
 
 # The C toolchains and binutils the differential tests use, and wabt's
 # wat2wasm for the WebAssembly plugins. Installs only when run as root on
