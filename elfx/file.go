@@ -85,13 +85,13 @@ var (
 // Open maps the named file read-only (or reads it, when it cannot be mapped)
 // and decodes its ELF and program headers. Errors name the file.
 func Open(path string) (*File, error) {
-	data, size, err := mapPath(path)
+	data, size, heap, err := mapPath(path)
 	if err != nil {
 		return nil, err
 	}
 	f := &File{path: path}
 	if data != nil {
-		f.src = source{mapped: data, size: uint64(len(data))}
+		f.src = source{mapped: data, size: uint64(len(data)), heap: heap}
 	} else {
 		osf, err := os.Open(path)
 		if err != nil {

@@ -15,42 +15,62 @@ import (
 // source gives bounds-checked access to the bytes of a file, either straight
 // from a read-only mapping (no copy) or through an io.ReaderAt.
 type source struct {
-	mapped []byte      // the whole file when mapped, else nil
+	mapped []byte      // the whole file when mapped (or read, when small), else nil
 	r      io.ReaderAt // used when mapped is nil
 	size   uint64
+	heap   bool // mapped was read into memory: nothing to unmap
 }
+
+// smallFile is the size up to which mapPath reads a file rather than
+// mapping it: for a small file a read costs less than mmap and munmap
+// (which flushes every thread's TLB), and a chain of thousands of tiny
+// libraries is read that way.
+const smallFile = 64 << 10
 
 // mapPath opens path, checks that it is a regular file and maps it
 // read-only. The open does not block (O_NONBLOCK): a FIFO would wait for
 // a writer. It makes the system calls itself (open, fstat, mmap, close):
 // os.Open's second fstat and finalizer show in a walk over thousands of
 // files. data is nil for a file that cannot be mapped (an empty one, or a
-// mapping refused), which the caller then reads instead.
-func mapPath(path string) (data []byte, size int64, err error) {
+// mapping refused), which the caller then reads instead; heap says data
+// was read, not mapped (files up to smallFile).
+func mapPath(path string) (data []byte, size int64, heap bool, err error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: err}
+		return nil, 0, false, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, 0, &fs.PathError{Op: "stat", Path: path, Err: err}
+		return nil, 0, false, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, 0, fmt.Errorf("%s: not a regular file: %s", path, safeopen.Kind(st.Mode))
+		return nil, 0, false, fmt.Errorf("%s: not a regular file: %s", path, safeopen.Kind(st.Mode))
 	}
 	if st.Size <= 0 || int64(int(st.Size)) != st.Size {
-		return nil, st.Size, nil
+		return nil, st.Size, false, nil
+	}
+	if st.Size <= smallFile {
+		data = make([]byte, st.Size)
+		for n := 0; n < len(data); {
+			m, err := unix.Pread(fd, data[n:], int64(n))
+			if err != nil || m == 0 { // changed under us: read it the slow way
+				return nil, st.Size, false, nil
+			}
+			n += m
+		}
+		return data, st.Size, true, nil
 	}
 	data, err = unix.Mmap(fd, 0, int(st.Size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
-		return nil, st.Size, nil
+		return nil, st.Size, false, nil
 	}
-	return data, st.Size, nil
+	return data, st.Size, false, nil
 }
 
 func (s *source) unmap() error {
-	if s.mapped == nil {
+	if s.mapped == nil || s.heap {
+		s.mapped = nil
 		return nil
 	}
 	err := unix.Munmap(s.mapped)
