@@ -135,7 +135,7 @@ func main() {
 	for _, f := range wasm {
 		r.check([]string{"compat", "wasm", "--format", "json"}, nil, f, size(f), true)
 	}
-	fmt.Printf("hostile: %d runs: %d panics, %d hangs, %d files over %v or %d MiB and %d times their size, %d good files lost; most processor time %v (%s), most memory %d MiB (%s)\n",
+	fmt.Printf("hostile: %d runs: %d panics, %d hangs, %d files over %v or %d MiB and %d times their size, %d files lost (unreported, or an error not naming it); most processor time %v (%s), most memory %d MiB (%s)\n",
 		r.runs, r.panics, r.hangs, r.overBounds, maxTime, rssAllowance>>20, rssPerByte, r.lost, r.slowest.Round(time.Millisecond), r.slowestRun, r.peakRSS>>20, r.peakRSSRun)
 	if r.panics+r.hangs+r.overBounds+r.lost > 0 {
 		os.Exit(1)
@@ -154,8 +154,9 @@ type runner struct {
 
 // check runs elfx args [good] file, with env added to its environment;
 // the run reads n bytes of hostile files. The exit status must be 0, 1
-// or 2, nothing may panic, it must end within the bounds, and with batch
-// the good file before the hostile one must still be reported.
+// or 2, nothing may panic, it must end within the bounds, the hostile
+// file must be reported (an error naming it, or a report), and with batch
+// the good file before it must still be reported.
 func (r *runner) check(args, env []string, file string, n int64, batch bool) {
 	argv := slices.Clone(args)
 	if batch {
@@ -204,6 +205,9 @@ func (r *runner) check(args, env []string, file string, n int64, batch bool) {
 	case code == 2 && !bytes.Contains(stderr.Bytes(), []byte(filepath.Base(file))):
 		r.lost++
 		fmt.Printf("ERROR WITHOUT THE FILE'S NAME: %s\n%s\n", run, stderr.Bytes())
+	case !bytes.Contains(stdout.Bytes(), []byte(file)) && !bytes.Contains(stderr.Bytes(), []byte(filepath.Base(file))):
+		r.lost++
+		fmt.Printf("HOSTILE FILE NOT REPORTED: %s\n", run)
 	}
 }
 
