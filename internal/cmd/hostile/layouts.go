@@ -16,7 +16,6 @@ import (
 // the loader environment (LD_LIBRARY_PATH) or sysroot that leads elfx
 // into them.
 type layout struct {
-	name string
 	prog string
 	env  []string // K=V, given as --env and to compat check's process
 	root string   // a sysroot with a hostile ld.so.cache or ld.so.conf
@@ -41,9 +40,8 @@ const chainDepth = 10000
 // layouts writes under dir, from the tiny template libraries: a DT_NEEDED
 // cycle, a library needing itself, a chain chainDepth libraries deep,
 // symbolic link loops on a library and on a directory of the path, a FIFO
-// in a library's place, and
-// sysroots whose ld.so.cache is malformed (mutants of this machine's) or
-// whose ld.so.conf includes itself.
+// in a library's place, and sysroots whose ld.so.cache is malformed
+// (mutants of this machine's) or whose ld.so.conf includes itself.
 func layouts(dir string) ([]layout, error) {
 	tiny, err := fixtures.BuildTiny()
 	if err != nil {
@@ -65,7 +63,7 @@ func layouts(dir string) ([]layout, error) {
 			}
 		}
 		prog, err := tiny.WriteProg(d, name(0))
-		return layout{name: layoutName, prog: prog, env: []string{"LD_LIBRARY_PATH=" + d}}, err
+		return layout{prog: prog, env: []string{"LD_LIBRARY_PATH=" + d}}, err
 	}
 	for _, r := range []struct {
 		name string
@@ -92,7 +90,7 @@ func layouts(dir string) ([]layout, error) {
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, layout{name: "chain", prog: prog, env: []string{"LD_LIBRARY_PATH=" + chain}})
+	out = append(out, layout{prog: prog, env: []string{"LD_LIBRARY_PATH=" + chain}})
 
 	// libd00000.so -> b.so -> libd00000.so, and a directory of the path
 	// that is a loop: sub -> sub2 -> sub.
@@ -108,7 +106,7 @@ func layouts(dir string) ([]layout, error) {
 	if prog, err = tiny.WriteProg(loops, name(0)); err != nil {
 		return nil, err
 	}
-	out = append(out, layout{name: "symlink-loops", prog: prog,
+	out = append(out, layout{prog: prog,
 		env: []string{"LD_LIBRARY_PATH=" + filepath.Join(loops, "sub") + ":" + loops + ":" + chain}})
 
 	// A FIFO named like the library: the loader would block opening it.
@@ -122,7 +120,7 @@ func layouts(dir string) ([]layout, error) {
 	if prog, err = tiny.WriteProg(fifos, name(0)); err != nil {
 		return nil, err
 	}
-	out = append(out, layout{name: "fifo", prog: prog, env: []string{"LD_LIBRARY_PATH=" + fifos + ":" + chain}})
+	out = append(out, layout{prog: prog, env: []string{"LD_LIBRARY_PATH=" + fifos + ":" + chain}})
 
 	roots, err := hostileRoots(filepath.Join(dir, "roots"), tiny)
 	if err != nil {
@@ -182,7 +180,7 @@ func hostileRoots(dir string, tiny *fixtures.Tiny) ([]layout, error) {
 			return layout{}, err
 		}
 		prog, err := tiny.WriteProg(filepath.Join(r, "usr/bin"), fixtures.TinyName(0))
-		return layout{name: name, prog: prog, root: r}, err
+		return layout{prog: prog, root: r}, err
 	}
 	conf := []byte("include /etc/ld.so.conf\ninclude /etc/*\n/opt/lib\ninclude /etc/ld.so.conf.d/*.conf\n")
 	out := []layout{}
