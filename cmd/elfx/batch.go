@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 )
 
 // parseArgs parses flags that may come before, between or after the
@@ -122,7 +123,7 @@ func newJSONEncoder(w io.Writer) *json.Encoder {
 // cost more than the work.
 func analyzeInOrder[R any](paths []string, analyze func(string) (R, error), emit func(i int, r R, err error)) {
 	if len(paths) == 1 {
-		r, err := analyze(paths[0])
+		r, err := guardFaults(paths[0], func() (R, error) { return analyze(paths[0]) })
 		emit(0, r, err)
 		return
 	}
@@ -147,7 +148,7 @@ func analyzeInOrder[R any](paths []string, analyze func(string) (R, error), emit
 	for range workers {
 		go func() {
 			for i := range work {
-				r, err := analyze(paths[i])
+				r, err := guardFaults(paths[i], func() (R, error) { return analyze(paths[i]) })
 				ready[i] <- result{r, err}
 			}
 		}()
@@ -157,6 +158,25 @@ func analyzeInOrder[R any](paths []string, analyze func(string) (R, error), emit
 		<-ahead
 		emit(i, res.r, res.err)
 	}
+}
+
+// guardFaults runs fn, the analysis of what names, with memory faults
+// turned into panics (debug.SetPanicOnFault) and those recovered as an
+// error naming it: a mapped file that shrinks while elfx reads it faults
+// (SIGBUS) on the pages past its new end, which would otherwise end the
+// process and the rest of the batch. Other panics go on.
+func guardFaults[R any](what string, fn func() (R, error)) (r R, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			fault, ok := p.(interface{ Addr() uintptr })
+			if !ok {
+				panic(p)
+			}
+			err = fmt.Errorf("%s: a file changed while it was read: a memory fault at %#x", what, fault.Addr())
+		}
+	}()
+	return fn()
 }
 
 // expandDirs replaces each directory argument by the regular files under

@@ -46,7 +46,7 @@ func runCompatDiff(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	d, err := compat.Diff(paths[0], paths[1], opts)
+	d, err := guardFaults(paths[0]+" or "+paths[1], func() (*compat.DiffReport, error) { return compat.Diff(paths[0], paths[1], opts) })
 	if err != nil {
 		fmt.Fprintf(stderr, "elfx: %v\n", err)
 		return exitUsage
