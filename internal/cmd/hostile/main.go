@@ -15,8 +15,9 @@
 // libraries in DT_NEEDED cycles, a chain 10,000 deep, symbolic link loops
 // and a FIFO in a library's place, and sysroots with malformed
 // ld.so.cache files and an ld.so.conf that includes itself, run through
-// deps, bindings, lazy and compat check. It truncates and count-bombs the
-// WebAssembly fixtures.
+// deps, bindings, lazy and compat check. Every ELF file also goes to
+// compat goplugin as a plugin of elfx-runner, a Go host. It truncates and
+// count-bombs the WebAssembly fixtures.
 package main
 
 import (
@@ -117,6 +118,14 @@ func main() {
 	}
 	for _, f := range files {
 		r.check([]string{"compat", "diff", "--format", "json", good}, nil, f, size(f), false)
+	}
+	// elfx-runner imports package plugin: a Go host for compat goplugin.
+	if host := filepath.Join(filepath.Dir(*elfx), "elfx-runner"); size(host) > 0 {
+		for _, f := range files {
+			r.check([]string{"compat", "goplugin", "--format", "json", host}, nil, f, size(f), false)
+		}
+	} else {
+		fmt.Printf("hostile: no %s, compat goplugin not run\n", host)
 	}
 	for _, f := range append(bombs, deep) {
 		r.check([]string{"compat", "diff", "--format", "json", deep}, nil, f, size(f)+size(deep), false)
