@@ -148,8 +148,9 @@ func checkLocations(t *testing.T, locs []sarifLocation, path string) {
 	}
 }
 
-// FuzzJSONRoundTrip reads the input with every reading subcommand whose
-// report reportFiles writes as JSON, and checks that each report decodes
+// FuzzJSONRoundTrip reads the input with the reading subcommands whose
+// report reportFiles writes as JSON (info, dynamic, symbols, plt, compat
+// check), and checks that each report decodes
 // from its line into what it was, as far as JSON carries it, and that
 // each error names the file.
 func FuzzJSONRoundTrip(f *testing.F) {
@@ -185,8 +186,13 @@ func FuzzJSONRoundTrip(f *testing.F) {
 			}
 		})
 		checkJSONRoundTrip(t, path, analyzePLT, nil)
+		checkJSONRoundTrip(t, path, func(p string) (*checkReport, error) { return analyzeCheck(p, checkOptions) }, nil)
 	})
 }
+
+// checkOptions are what compat check is given in FuzzJSONRoundTrip: a
+// floor, and a policy whose allowed libraries make violations too.
+var checkOptions = compat.Options{Floors: compat.Floors{"GLIBC": "2.17"}, Policy: "manylinux_2_17"}
 
 // checkJSONRoundTrip analyses the file at path and checks that an error
 // names it, or that the report is one JSON line that decodes into the
