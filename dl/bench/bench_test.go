@@ -14,8 +14,8 @@ import (
 )
 
 // TestMeasureWarm: elfx bench's trivial call and Go's own benchmark of the
-// same call agree within noise (a factor of 1.5, the closest of three
-// benchmarks: other tests may be running),
+// same call agree within noise (a factor of 1.5, in one of three
+// attempts: other tests may be running),
 // and the harness costs under 5% of a plain Go call, for a dlopen and a
 // WebAssembly runner.
 func TestMeasureWarm(t *testing.T) {
@@ -36,32 +36,40 @@ func TestMeasureWarm(t *testing.T) {
 	} {
 		t.Run(tc.loader.Name(), func(t *testing.T) {
 			ps := tc.plugins(t)
-			w, err := bench.MeasureWarm(tc.loader, ps, options)
-			if err != nil {
-				t.Fatal(err)
-			}
 			p, err := tc.loader.Load(ps.Trivial)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer p.Close()
-			// Other tests may be running: the closest of three benchmarks.
-			var goNs float64
-			for range 3 {
-				r := testing.Benchmark(func(b *testing.B) {
-					for b.Loop() {
-						p.Execute(context.Background(), nil)
-					}
-				})
-				ns := float64(r.T.Nanoseconds()) / float64(r.N)
-				if goNs == 0 || math.Abs(math.Log(ns/w.CallNs)) < math.Abs(math.Log(goNs/w.CallNs)) {
-					goNs = ns
+			// Other tests may be running, and a burst of them can slow one
+			// measurement and not the other: up to three attempts, each
+			// against the closest of three benchmarks.
+			var w *bench.Warm
+			for attempt := 1; ; attempt++ {
+				if w, err = bench.MeasureWarm(tc.loader, ps, options); err != nil {
+					t.Fatal(err)
 				}
-			}
-			t.Logf("call: elfx bench %.1f ns, testing.Benchmark %.1f ns; plain Go %.2f ns, harness %.3f ns; %d GC runs, %d throughput sizes",
-				w.CallNs, goNs, w.FloorNs["go"], w.HarnessNs, len(w.GC), len(w.Throughput))
-			if ratio := w.CallNs / goNs; ratio > 1.5 || ratio < 1/1.5 {
-				t.Errorf("elfx bench's call %.1f ns against the benchmark's %.1f ns", w.CallNs, goNs)
+				var goNs float64
+				for range 3 {
+					r := testing.Benchmark(func(b *testing.B) {
+						for b.Loop() {
+							p.Execute(context.Background(), nil)
+						}
+					})
+					ns := float64(r.T.Nanoseconds()) / float64(r.N)
+					if goNs == 0 || math.Abs(math.Log(ns/w.CallNs)) < math.Abs(math.Log(goNs/w.CallNs)) {
+						goNs = ns
+					}
+				}
+				t.Logf("call: elfx bench %.1f ns, testing.Benchmark %.1f ns; plain Go %.2f ns, harness %.3f ns; %d GC runs, %d throughput sizes",
+					w.CallNs, goNs, w.FloorNs["go"], w.HarnessNs, len(w.GC), len(w.Throughput))
+				ratio := w.CallNs / goNs
+				if ratio <= 1.5 && ratio >= 1/1.5 {
+					break
+				}
+				if attempt == 3 {
+					t.Fatalf("elfx bench's call %.1f ns against the benchmark's %.1f ns", w.CallNs, goNs)
+				}
 			}
 			if w.HarnessNs > 0.05*w.FloorNs["go"] {
 				t.Errorf("the harness costs %.3f ns a call, over 5%% of a plain Go call's %.2f ns", w.HarnessNs, w.FloorNs["go"])
