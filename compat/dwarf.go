@@ -93,7 +93,12 @@ func readABITypes(path string) (*abiTypes, error) {
 		return nil, fmt.Errorf("%s: debug information: %w", path, err)
 	}
 	t := &abiTypes{funcs: map[string]*dwarf.FuncType{}, vars: map[string]dwarf.Type{}, handedOut: map[string]bool{}}
-	r := d.Reader()
+	r := &entryReader{Reader: d.Reader()}
+	for _, name := range []string{".debug_info", ".zdebug_info"} {
+		if s := f.Section(name); s != nil {
+			r.left = max(r.left, s.Size) // checkDebugSizes read a .zdebug section's size
+		}
+	}
 	for {
 		e, err := r.Next()
 		if err != nil {
@@ -169,9 +174,25 @@ func checkDebugSizes(path string, f *elf.File) error {
 	return nil
 }
 
+// entryReader is a dwarf.Reader that gives at most left entries, the size
+// of .debug_info: every entry takes at least a byte of it, and on a
+// malformed unit debug/dwarf's reader can return null entries forever.
+type entryReader struct {
+	*dwarf.Reader
+	left uint64
+}
+
+func (r *entryReader) Next() (*dwarf.Entry, error) {
+	if r.left == 0 {
+		return nil, errors.New("more entries than .debug_info has bytes: a malformed unit")
+	}
+	r.left--
+	return r.Reader.Next()
+}
+
 // funcType builds a subprogram's type from its entry and its
 // DW_TAG_formal_parameter children.
-func funcType(d *dwarf.Data, r *dwarf.Reader, e *dwarf.Entry) (*dwarf.FuncType, error) {
+func funcType(d *dwarf.Data, r *entryReader, e *dwarf.Entry) (*dwarf.FuncType, error) {
 	ft := &dwarf.FuncType{}
 	if off, ok := e.Val(dwarf.AttrType).(dwarf.Offset); ok {
 		ty, err := d.Type(off)
