@@ -25,7 +25,7 @@ type source struct {
 // mapping it: for a small file a read costs less than mmap and munmap
 // (which flushes every thread's TLB), and a chain of thousands of tiny
 // libraries is read that way.
-const smallFile = 64 << 10
+const smallFile = 16 << 10
 
 // mapPath opens path, checks that it is a regular file and maps it
 // read-only. The open does not block (O_NONBLOCK): a FIFO would wait for
