@@ -50,17 +50,27 @@ func (e *notGoError) Error() string { return fmt.Sprintf("%s: not a Go binary: %
 
 // checkHeaders opens path with elfx, which checks that the program and
 // section header tables and the section name table lie within the file,
-// before debug/elf or debug/buildinfo read it: they read those tables in
-// 10 MiB chunks whatever the file's size, which makes a hostile file of a
-// hundred bytes cost tens of megabytes.
+// and checks that every section's bytes do, before debug/elf or
+// debug/buildinfo read it: they read tables and sections (relocations
+// for the debug information, symbols) in 10 MiB chunks whatever the
+// file's size, which makes a hostile file of a hundred bytes cost tens of
+// megabytes.
 func checkHeaders(path string) error {
 	f, err := elfx.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	_, err = f.SectionHeaders()
-	return err
+	shs, err := f.SectionHeaders()
+	if err != nil {
+		return err
+	}
+	for _, sh := range shs {
+		if sh.Type != elf.SHT_NOBITS && (sh.Offset > f.Size() || sh.Size > f.Size()-sh.Offset) {
+			return fmt.Errorf("%s: section %s at offset %#x: %d bytes, past the end of the %d-byte file", path, sh.Name, sh.Offset, sh.Size, f.Size())
+		}
+	}
+	return nil
 }
 
 // readBuildInfo is buildinfo.ReadFile of a regular ELF file, opened
