@@ -65,9 +65,15 @@ func checkHeaders(path string) error {
 	if err != nil {
 		return err
 	}
-	for _, sh := range shs {
+	for i, sh := range shs {
 		if sh.Type != elf.SHT_NOBITS && (sh.Offset > f.Size() || sh.Size > f.Size()-sh.Offset) {
 			return fmt.Errorf("%s: section %s at offset %#x: %d bytes, past the end of the %d-byte file", path, sh.Name, sh.Offset, sh.Size, f.Size())
+		}
+		// debug/elf inflates a compressed section to the size its header
+		// claims; linkers compress only debug sections, whose claims
+		// checkDebugSizes bounds before they are read.
+		if sh.Flags&elf.SHF_COMPRESSED != 0 && (i == f.ShStrNdx || !strings.HasPrefix(sh.Name, ".debug_")) {
+			return fmt.Errorf("%s: section %s at offset %#x is compressed: only debug sections are", path, sh.Name, sh.Offset)
 		}
 	}
 	return nil
