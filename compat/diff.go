@@ -136,11 +136,11 @@ func Diff(oldPath, newPath string, opts DiffOptions) (*DiffReport, error) {
 	kept := r.diffSymbols(old, nw)
 	r.diffVersions(old, nw)
 	r.diffNeeded(old, nw)
-	oldTypes, err := readABITypes(oldPath)
+	oldTypes, err := readABITypes(old.f)
 	if err != nil {
 		return nil, err
 	}
-	newTypes, err := readABITypes(newPath)
+	newTypes, err := readABITypes(nw.f)
 	if err != nil {
 		return nil, err
 	}

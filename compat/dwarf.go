@@ -28,21 +28,19 @@ type abiTypes struct {
 // debugRoot is where distributions install separate debug files.
 const debugRoot = "/usr/lib/debug"
 
-// debugFile finds the file holding path's debug information: path itself
-// when it has a .debug_info section, else the separate file its build ID
-// names under /usr/lib/debug/.build-id, else the one its .gnu_debuglink
-// names next to it, in its .debug directory or under /usr/lib/debug, as
-// gdb looks; "" when there is none.
-func debugFile(path string, f *elf.File) string {
+// debugFile finds the file holding the debug information of ef, whose
+// sections f holds: ef itself when it has a .debug_info section, else the
+// separate file its build ID names under /usr/lib/debug/.build-id, else
+// the one its .gnu_debuglink names next to it, in its .debug directory or
+// under /usr/lib/debug, as gdb looks; "" when there is none.
+func debugFile(ef *elfx.File, f *elf.File) string {
+	path := ef.Path()
 	if f.Section(".debug_info") != nil {
 		return path
 	}
 	var candidates []string
-	if ef, err := elfx.Open(path); err == nil {
-		if id, err := ef.BuildID(); err == nil && len(id) > 2 {
-			candidates = append(candidates, filepath.Join(debugRoot, ".build-id", id[:2], id[2:]+".debug"))
-		}
-		ef.Close()
+	if id, err := ef.BuildID(); err == nil && len(id) > 2 {
+		candidates = append(candidates, filepath.Join(debugRoot, ".build-id", id[:2], id[2:]+".debug"))
 	}
 	if s := f.Section(".gnu_debuglink"); s != nil {
 		if b, err := s.Data(); err == nil {
@@ -60,12 +58,12 @@ func debugFile(path string, f *elf.File) string {
 	return ""
 }
 
-// readABITypes reads the DWARF of the file at path, or of its separate
-// debug file; nil when there is none. Only external functions and
-// variables are kept; a name defined twice (C has one definition) keeps
-// the first.
-func readABITypes(path string) (*abiTypes, error) {
-	if err := checkHeaders(path); err != nil {
+// readABITypes reads the DWARF of ef, or of its separate debug file; nil
+// when there is none. Only external functions and variables are kept; a
+// name defined twice (C has one definition) keeps the first.
+func readABITypes(ef *elfx.File) (*abiTypes, error) {
+	path := ef.Path()
+	if err := checkSections(ef); err != nil {
 		return nil, err
 	}
 	f, err := elf.Open(path)
@@ -73,7 +71,7 @@ func readABITypes(path string) (*abiTypes, error) {
 		return nil, fmt.Errorf("%s: reading the sections, for debug information: %w", path, err)
 	}
 	defer f.Close()
-	if dbg := debugFile(path, f); dbg == "" {
+	if dbg := debugFile(ef, f); dbg == "" {
 		return nil, nil
 	} else if dbg != path {
 		if err := checkHeaders(dbg); err != nil {

@@ -48,43 +48,9 @@ type notGoError struct {
 
 func (e *notGoError) Error() string { return fmt.Sprintf("%s: not a Go binary: %v", e.path, e.err) }
 
-// checkHeaders opens path with elfx, which checks that the program and
-// section header tables and the section name table lie within the file,
-// and checks that every section's bytes do, before debug/elf or
-// debug/buildinfo read it: they read tables and sections (relocations
-// for the debug information, symbols) in 10 MiB chunks whatever the
-// file's size, which makes a hostile file of a hundred bytes cost tens of
-// megabytes.
-func checkHeaders(path string) error {
-	f, err := elfx.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	shs, err := f.SectionHeaders()
-	if err != nil {
-		return err
-	}
-	for i, sh := range shs {
-		if sh.Type != elf.SHT_NOBITS && (sh.Offset > f.Size() || sh.Size > f.Size()-sh.Offset) {
-			return fmt.Errorf("%s: section %s at offset %#x: %d bytes, past the end of the %d-byte file", path, sh.Name, sh.Offset, sh.Size, f.Size())
-		}
-		// debug/elf inflates a compressed section to the size its header
-		// claims; linkers compress only debug sections, whose claims
-		// checkDebugSizes bounds before they are read.
-		if sh.Flags&elf.SHF_COMPRESSED != 0 && (i == f.ShStrNdx || !strings.HasPrefix(sh.Name, ".debug_")) {
-			return fmt.Errorf("%s: section %s at offset %#x is compressed: only debug sections are", path, sh.Name, sh.Offset)
-		}
-	}
-	return nil
-}
-
 // readBuildInfo is buildinfo.ReadFile of a regular ELF file, opened
-// without blocking (safeopen), once checkHeaders passes.
+// without blocking (safeopen); call it once checkSections passes.
 func readBuildInfo(path string) (*buildinfo.BuildInfo, error) {
-	if err := checkHeaders(path); err != nil {
-		return nil, err
-	}
 	f, err := safeopen.Open(path)
 	if err != nil {
 		return nil, err
@@ -100,6 +66,9 @@ func readGoModule(path string, plugin bool) (*goModule, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if err := checkSections(f); err != nil {
+		return nil, &notGoError{path, err}
+	}
 	info, err := readBuildInfo(path)
 	if err != nil {
 		return nil, &notGoError{path, err}
@@ -169,6 +138,9 @@ func checkedPackages(f *elfx.File, syms []elfx.Symbol) ([]string, error) {
 // its main package's symbols, under which plugin.Open looks its exports
 // up.
 func GoPluginPath(path string) (string, error) {
+	if err := checkHeaders(path); err != nil {
+		return "", &notGoError{path, err}
+	}
 	info, err := readBuildInfo(path)
 	if err != nil {
 		return "", &notGoError{path, err}
@@ -179,11 +151,9 @@ func GoPluginPath(path string) (string, error) {
 // pluginPath is the plugin path the linker stored in go:link.thispluginpath
 // (a local symbol, in .symtab); a stripped plugin has no .symtab, and
 // then it is its main package's import path as the go command passes it
-// to the linker, escaped as the linker escapes symbol prefixes.
+// to the linker, escaped as the linker escapes symbol prefixes. Call it
+// once checkSections passes.
 func pluginPath(path string, info *buildinfo.BuildInfo) (string, error) {
-	if err := checkHeaders(path); err != nil {
-		return "", err
-	}
 	file, err := safeopen.Open(path)
 	if err != nil {
 		return "", err

@@ -1,5 +1,7 @@
-// Package testelf finds the ELF files of this machine that the
-// differential tests hand to elfx and to the real tools.
+// Package testelf helps the tests: it finds the ELF files of this machine
+// that the differential tests hand to elfx and to the real tools, times
+// the other tool's side of a benchmark, and bounds what a fuzz target's
+// input may allocate.
 package testelf
 
 import (
